@@ -1,0 +1,55 @@
+"""The domain's errors: one small hierarchy with machine-readable codes.
+
+The API's exception handler turns them into EPCC's error envelope, the admin
+and the pages into messages. Message templates are constants tests assert on.
+"""
+
+from dataclasses import dataclass, field
+
+ORDERS_TITLE = "Could not anonymize orders"
+USAGES_TITLE = "Could not anonymize code usages"
+NOT_FOUND_TITLE = "Not Found"
+ORDER_NOT_ELIGIBLE_DETAIL = (
+    "Order has status: order:{status}, payment:{payment}, shipping:{shipping}; "
+    "only fulfilled or refunded or cancelled orders may be anonymized"
+)
+ORDER_ON_HOLD_DETAIL = (
+    "Order is under legal hold until {until} ({reason}); it may not be anonymized while the hold lasts"
+)
+ORDER_NOT_FOUND_DETAIL = "No order found with id {id}"
+USAGE_NOT_FOUND_DETAIL = "No code usage found with id {id}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason one record of a batch cannot be anonymized."""
+
+    code: str  # "not_found", "not_eligible" or "legal_hold"
+    status: int  # the HTTP status EPCC gives this problem
+    title: str
+    detail: str
+    meta: dict = field(default_factory=dict)
+
+
+class PrivacyError(Exception):
+    code = "privacy_error"
+    status = 400
+
+
+class BatchRefused(PrivacyError):
+    """A batch with at least one unknown or refused record: nothing changed.
+
+    Its status is 404 when any record is unknown, else 422; every problem is listed.
+    """
+
+    code = "batch_refused"
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        self.status = 404 if any(p.status == 404 for p in problems) else 422
+        super().__init__(f"{len(problems)} record(s) could not be anonymized")
+
+
+class BatchTooLarge(PrivacyError):
+    code = "batch_too_large"
+    status = 400

@@ -1,0 +1,133 @@
+"""What the privacy rules share: API keys, erasure requests and the audit trail.
+
+None of these models ever holds a personal value of a data subject.
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Interface(models.TextChoices):
+    API = "api"
+    ADMIN = "admin"
+    WEB = "web"
+    COMMAND = "command"
+
+
+class RecordType(models.TextChoices):
+    ORDER = "order"
+    CODE_USAGE = "code_usage"
+
+
+class AuditAction(models.TextChoices):
+    ANONYMIZE = "anonymize"
+    HOLD_PLACED = "hold_placed"
+    HOLD_RELEASED = "hold_released"
+
+
+def new_key_id() -> int:
+    # A 63-bit public number, shown as "Key-<id>" like EPCC's updated_by.
+    return secrets.randbelow(2**63 - 10**18) + 10**18
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiKey(models.Model):
+    """A Bearer credential acting as its user. Only a hash of the secret is kept."""
+
+    key_id = models.BigIntegerField(unique=True, default=new_key_id, editable=False)
+    name = models.CharField(max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
+    secret_hash = models.CharField(max_length=128, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.label} ({self.name})"
+
+    @property
+    def label(self) -> str:
+        return f"Key-{self.key_id}"
+
+
+class AccessToken(models.Model):
+    """A short-lived token issued by POST /oauth/access_token for an API key."""
+
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="access_tokens")
+    token_hash = models.CharField(max_length=128, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Access token of {self.api_key.label}"
+
+
+class ErasureRequest(models.Model):
+    """A data-subject erasure request as handled on the privacy pages.
+
+    Holds the officer's reference and reason, never who the subject is.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    reference = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Erasure request {self.reference}"
+
+
+class AuditRecord(models.Model):
+    """One change to one record: who, when, through which interface, which fields.
+
+    Field names only, never their values.
+    """
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=20, choices=AuditAction.choices, default=AuditAction.ANONYMIZE)
+    actor = models.CharField(max_length=150, help_text="Username or API key id (Key-...).")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    interface = models.CharField(max_length=10, choices=Interface.choices)
+    record_type = models.CharField(max_length=20, choices=RecordType.choices)
+    record_id = models.UUIDField()
+    fields = models.JSONField(default=list, blank=True)
+    batch_id = models.UUIDField(default=uuid.uuid4)
+    erasure_request = models.ForeignKey(
+        ErasureRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_records"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["record_type", "record_id"], name="audit_record_idx"),
+            models.Index(fields=["actor", "at"], name="audit_actor_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.action} {self.record_type} {self.record_id} by {self.actor} via {self.interface}"

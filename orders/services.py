@@ -1,0 +1,266 @@
+"""The only code that anonymizes orders or changes their legal holds.
+
+Every interface (API, admin, privacy pages, commands) calls these functions.
+A batch is all-or-nothing and costs a fixed handful of SQL statements per
+CHUNK_SIZE ids, however many ids it has; rows are locked in primary-key order.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import Actor, audit_records_create
+from core.batches import Outcome, Review, chunked, unique_uuids
+from core.errors import (
+    NOT_FOUND_TITLE,
+    ORDER_NOT_ELIGIBLE_DETAIL,
+    ORDER_NOT_FOUND_DETAIL,
+    ORDER_ON_HOLD_DETAIL,
+    ORDERS_TITLE,
+    BatchRefused,
+    Problem,
+)
+from core.masking import mask, masked, value_flags
+from core.models import AuditAction, ErasureRequest, Interface, RecordType
+from orders.models import (
+    ADDRESS_PERSONAL_FIELDS,
+    BILLING_ADDRESS_FIELDS,
+    ORDER_PERSONAL_FIELDS,
+    AddressKind,
+    LegalHold,
+    Order,
+    OrderAddress,
+    OrderCustomAttribute,
+    statuses_allow_anonymization,
+)
+
+# Model field -> the name EPCC's document gives it; audit records use these.
+ORDER_FIELD_NAMES = {
+    "customer_name": "customer.name",
+    "customer_email": "customer.email",
+    "contact_name": "contact.name",
+    "contact_email": "contact.email",
+}
+
+
+def order_problem_not_found(order_id) -> Problem:
+    return Problem(
+        code="not_found",
+        status=404,
+        title=NOT_FOUND_TITLE,
+        detail=ORDER_NOT_FOUND_DETAIL.format(id=order_id),
+        meta={"order_id": str(order_id)},
+    )
+
+
+def order_problem_not_eligible(order_id, *, status, payment, shipping) -> Problem:
+    return Problem(
+        code="not_eligible",
+        status=422,
+        title=ORDERS_TITLE,
+        detail=ORDER_NOT_ELIGIBLE_DETAIL.format(status=status, payment=payment, shipping=shipping),
+        meta={"order_id": str(order_id)},
+    )
+
+
+def order_problem_on_hold(order_id, hold: LegalHold) -> Problem:
+    return Problem(
+        code="legal_hold",
+        status=422,
+        title=ORDERS_TITLE,
+        detail=ORDER_ON_HOLD_DETAIL.format(until=hold.until, reason=hold.reason),
+        meta={"order_id": str(order_id), "legal_hold_id": str(hold.pk), "legal_hold_until": hold.until},
+    )
+
+
+def _attributes_with_value(order_ids):
+    """Custom attributes whose value the mask will replace (not NULL, null or "")."""
+    return (
+        OrderCustomAttribute.objects.filter(order_id__in=order_ids, value__isnull=False)
+        .exclude(value=None)
+        .exclude(value="")
+    )
+
+
+def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
+    """The hold that lasts longest, per held order."""
+    holds: dict[uuid.UUID, LegalHold] = {}
+    for hold in (
+        LegalHold.objects.active(today)
+        .filter(order_id__in=order_ids)
+        .only("id", "order_id", "reason", "ends_on")
+    ):
+        current = holds.get(hold.order_id)
+        if (
+            current is None
+            or current.ends_on is not None
+            and (hold.ends_on is None or hold.ends_on > current.ends_on)
+        ):
+            holds[hold.order_id] = hold
+    return holds
+
+
+def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: date) -> None:
+    rows = Order.objects.filter(pk__in=ids).order_by("pk")
+    if lock:
+        rows = rows.select_for_update()
+    flags = value_flags(ORDER_PERSONAL_FIELDS)
+    found = {
+        row[0]: row
+        for row in rows.annotate(**flags).values_list(
+            "pk", "status", "payment", "shipping", "anonymized", *flags
+        )
+    }
+    holds = _active_holds(ids, today)
+
+    to_mask = []
+    for pk in ids:
+        row = found.get(pk)
+        if row is None:
+            review.problems[pk] = order_problem_not_found(pk)
+            continue
+        _, status, payment, shipping, anonymized, *has_value = row
+        if anonymized:
+            review.already_anonymized.append(pk)
+        elif not statuses_allow_anonymization(status=status, payment=payment, shipping=shipping):
+            review.problems[pk] = order_problem_not_eligible(
+                pk, status=status, payment=payment, shipping=shipping
+            )
+        elif pk in holds:
+            review.problems[pk] = order_problem_on_hold(pk, holds[pk])
+        else:
+            review.eligible[pk] = [
+                ORDER_FIELD_NAMES[name]
+                for name, present in zip(ORDER_PERSONAL_FIELDS, has_value, strict=True)
+                if present
+            ]
+            to_mask.append(pk)
+    if not to_mask:
+        return
+
+    address_flags = value_flags(ADDRESS_PERSONAL_FIELDS)
+    for order_id, kind, *has_value in (
+        OrderAddress.objects.filter(order_id__in=to_mask)
+        .annotate(**address_flags)
+        .values_list("order_id", "kind", *address_flags)
+    ):
+        names = BILLING_ADDRESS_FIELDS if kind == AddressKind.BILLING else ADDRESS_PERSONAL_FIELDS
+        review.eligible[order_id] += [
+            f"{kind}_address.{name}"
+            for name, present in zip(ADDRESS_PERSONAL_FIELDS, has_value, strict=True)
+            if present and name in names
+        ]
+    for order_id, name in _attributes_with_value(to_mask).values_list("order_id", "name"):
+        review.eligible[order_id].append(f"custom_attributes.{name}.value")
+
+
+def orders_anonymization_review(*, order_ids: Iterable, lock: bool = False) -> Review:
+    """What anonymizing these orders would do, and why each refused one is refused.
+
+    Changes nothing. With `lock`, the caller's transaction holds the orders'
+    rows (primary-key order) until it ends. Raises ValueError for a non-UUID id.
+    """
+    ids = unique_uuids(order_ids)
+    review = Review(requested=ids)
+    today = timezone.localdate()
+    for chunk in chunked(sorted(ids)):
+        _review_chunk(review, chunk, lock=lock, today=today)
+    return review
+
+
+def orders_anonymize(
+    *,
+    order_ids: Iterable,
+    actor: Actor,
+    via: Interface,
+    erasure_request: ErasureRequest | None = None,
+) -> Outcome:
+    """Mask every personal value of these orders, all of them or none.
+
+    Refuses (BatchRefused, nothing changed) when any id is unknown, any order's
+    statuses do not allow it, or any order is under legal hold. Orders already
+    anonymized are accepted and left as they are. Leaves one audit record per
+    changed order naming the fields changed.
+    """
+    with transaction.atomic():
+        review = orders_anonymization_review(order_ids=order_ids, lock=True)
+        if not review.ok:
+            raise BatchRefused(review.problems_in_request_order())
+        now = timezone.now()
+        changed = list(review.eligible)
+        value = mask()
+        for chunk in chunked(sorted(changed)):
+            Order.objects.filter(pk__in=chunk).update(
+                anonymized=True,
+                updated_at=now,
+                **{name: masked(name) for name in ORDER_PERSONAL_FIELDS},
+            )
+            OrderAddress.objects.filter(order_id__in=chunk).update(
+                **{name: masked(name) for name in ADDRESS_PERSONAL_FIELDS}
+            )
+            _attributes_with_value(chunk).update(value=value)
+        batch_id = None
+        if changed:
+            batch_id = audit_records_create(
+                actor=actor,
+                via=via,
+                record_type=RecordType.ORDER,
+                changed_fields=review.eligible,
+                at=now,
+                erasure_request=erasure_request,
+            )
+    return Outcome(
+        requested=review.requested,
+        changed=changed,
+        already_anonymized=review.already_anonymized,
+        batch_id=batch_id,
+    )
+
+
+def legal_hold_place(
+    *, order_id, reason: str, ends_on: date | None, actor: Actor, via: Interface
+) -> LegalHold:
+    """Put an order under legal hold; every interface then refuses to anonymize it."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("A legal hold needs a reason.")
+    if ends_on is not None and ends_on < timezone.localdate():
+        raise ValueError("A legal hold cannot end in the past.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        hold = LegalHold.objects.create(
+            order=order,
+            reason=reason,
+            ends_on=ends_on,
+            created_by=actor.user if getattr(actor.user, "pk", None) else None,
+        )
+        audit_records_create(
+            actor=actor,
+            via=via,
+            record_type=RecordType.ORDER,
+            changed_fields={order.pk: ["legal_hold"]},
+            at=hold.created_at,
+            action=AuditAction.HOLD_PLACED,
+        )
+    return hold
+
+
+def legal_hold_release(*, hold_id, actor: Actor, via: Interface) -> LegalHold:
+    with transaction.atomic():
+        hold = LegalHold.objects.select_for_update().get(pk=hold_id)
+        if hold.released_at is None:
+            hold.released_at = timezone.now()
+            hold.released_by = actor.user if getattr(actor.user, "pk", None) else None
+            hold.save(update_fields=["released_at", "released_by"])
+            audit_records_create(
+                actor=actor,
+                via=via,
+                record_type=RecordType.ORDER,
+                changed_fields={hold.order_id: ["legal_hold"]},
+                at=hold.released_at,
+                action=AuditAction.HOLD_RELEASED,
+            )
+    return hold

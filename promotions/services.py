@@ -1,0 +1,97 @@
+"""The only code that anonymizes promotion code usages.
+
+A usage may always be anonymized: its customer_email becomes the mask and
+updated_by names who did it. Batches are all-or-nothing, a fixed handful of
+statements per CHUNK_SIZE ids, rows locked in primary-key order.
+"""
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.audit import Actor, audit_records_create
+from core.batches import Outcome, Review, chunked, unique_uuids
+from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
+from core.masking import masked, value_flags
+from core.models import ErasureRequest, Interface, RecordType
+from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
+
+
+def usage_problem_not_found(usage_id) -> Problem:
+    return Problem(
+        code="not_found",
+        status=404,
+        title=NOT_FOUND_TITLE,
+        detail=USAGE_NOT_FOUND_DETAIL.format(id=usage_id),
+        meta={"usage_id": str(usage_id)},
+    )
+
+
+def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> Review:
+    """What anonymizing these usages would do; changes nothing.
+
+    Raises ValueError for a non-UUID id.
+    """
+    ids = unique_uuids(usage_ids)
+    review = Review(requested=ids)
+    flags = value_flags(USAGE_PERSONAL_FIELDS)
+    for chunk in chunked(sorted(ids)):
+        rows = CodeUsage.objects.filter(pk__in=chunk).order_by("pk")
+        if lock:
+            rows = rows.select_for_update()
+        found = {row[0]: row for row in rows.annotate(**flags).values_list("pk", "anonymized", *flags)}
+        for pk in chunk:
+            row = found.get(pk)
+            if row is None:
+                review.problems[pk] = usage_problem_not_found(pk)
+            elif row[1]:
+                review.already_anonymized.append(pk)
+            else:
+                review.eligible[pk] = [
+                    name for name, present in zip(USAGE_PERSONAL_FIELDS, row[2:], strict=True) if present
+                ]
+    return review
+
+
+def usages_anonymize(
+    *,
+    usage_ids: Iterable,
+    actor: Actor,
+    via: Interface,
+    erasure_request: ErasureRequest | None = None,
+) -> Outcome:
+    """Mask customer_email of these usages, all of them or none (BatchRefused on unknown ids).
+
+    Usages already anonymized are accepted and left as they are. `updated_by`
+    takes the actor's label (a username or Key-<id>, never a secret).
+    """
+    with transaction.atomic():
+        review = usages_anonymization_review(usage_ids=usage_ids, lock=True)
+        if not review.ok:
+            raise BatchRefused(review.problems_in_request_order())
+        now = timezone.now()
+        changed = list(review.eligible)
+        for chunk in chunked(sorted(changed)):
+            CodeUsage.objects.filter(pk__in=chunk).update(
+                anonymized=True,
+                updated_at=now,
+                updated_by=actor.label[:64],
+                **{name: masked(name) for name in USAGE_PERSONAL_FIELDS},
+            )
+        batch_id = None
+        if changed:
+            batch_id = audit_records_create(
+                actor=actor,
+                via=via,
+                record_type=RecordType.CODE_USAGE,
+                changed_fields=review.eligible,
+                at=now,
+                erasure_request=erasure_request,
+            )
+    return Outcome(
+        requested=review.requested,
+        changed=changed,
+        already_anonymized=review.already_anonymized,
+        batch_id=batch_id,
+    )

@@ -1,0 +1,240 @@
+import itertools
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from core.errors import ORDER_NOT_ELIGIBLE_DETAIL, BatchRefused
+from core.models import AuditRecord, Interface
+from orders.models import (
+    ANONYMIZABLE,
+    BILLING_ADDRESS_FIELDS,
+    MONEY_FIELDS,
+    SHIPPING_ADDRESS_FIELDS,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    ShippingStatus,
+    statuses_allow_anonymization,
+)
+from orders.services import legal_hold_place, legal_hold_release, orders_anonymize
+
+ALL_COMBINATIONS = list(itertools.product(OrderStatus.values, PaymentStatus.values, ShippingStatus.values))
+
+
+def snapshot(order: Order) -> dict:
+    order.refresh_from_db()
+    return {
+        "order": {f.attname: getattr(order, f.attname) for f in Order._meta.concrete_fields},
+        "addresses": {a["kind"]: a for a in order.addresses.values()},
+        "attributes": {a.name: a.value for a in order.custom_attributes.all()},
+        "items": list(order.items.values()),
+    }
+
+
+def test_rule_is_fulfilled_or_cancelled_or_refunded():
+    allowed = {
+        c for c in ALL_COMBINATIONS if statuses_allow_anonymization(status=c[0], payment=c[1], shipping=c[2])
+    }
+    expected = {
+        c for c in ALL_COMBINATIONS if c[0] == "cancelled" or c[1] == "refunded" or c[2] == "fulfilled"
+    }
+    assert allowed == expected
+
+
+def test_queryset_rule_and_python_rule_agree_on_every_combination(make_order):
+    orders = {
+        make_order(status=s, payment=p, shipping=sh, addresses=False, attributes={}, items=0).pk: (s, p, sh)
+        for s, p, sh in ALL_COMBINATIONS
+    }
+    by_query = set(Order.objects.filter(ANONYMIZABLE).values_list("pk", flat=True))
+    by_python = {
+        pk
+        for pk, (s, p, sh) in orders.items()
+        if statuses_allow_anonymization(status=s, payment=p, shipping=sh)
+    }
+    assert by_query == by_python
+    assert set(Order.objects.anonymizable().values_list("pk", flat=True)) == by_python
+    assert len(by_python) == 4 * 6 * 2 - 3 * 5 * 1  # all 48 combinations but the 15 refused ones
+
+
+def test_masks_every_personal_field_and_keeps_everything_else(make_order, actor):
+    order = make_order(status="cancelled", payment="unpaid", shipping="unfulfilled")
+    before = snapshot(order)
+
+    outcome = orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+
+    after = snapshot(order)
+    assert outcome.changed == [order.pk]
+    for name in ("customer_name", "customer_email", "contact_name", "contact_email"):
+        assert after["order"][name] == "**"
+    assert after["order"]["anonymized"] is True
+    assert after["order"]["updated_at"] > before["order"]["updated_at"]
+    untouched = set(before["order"]) - {
+        "customer_name",
+        "customer_email",
+        "contact_name",
+        "contact_email",
+        "anonymized",
+        "updated_at",
+    }
+    assert {k: after["order"][k] for k in untouched} == {k: before["order"][k] for k in untouched}
+    assert {"status", "payment", "shipping", "created_at", "customer_id", *MONEY_FIELDS} <= untouched
+    for name in SHIPPING_ADDRESS_FIELDS:
+        assert after["addresses"]["shipping"][name] == "**"
+    for name in BILLING_ADDRESS_FIELDS:
+        assert after["addresses"]["billing"][name] == "**"
+    assert after["attributes"] == {"gift_message": "**"}
+    assert after["items"] == before["items"]
+
+
+def test_empty_and_missing_values_stay_as_they_are(make_order, actor):
+    order = make_order(contact_name=None, contact_email="", attributes={"note": "", "flag": None, "n": 7})
+    order.addresses.filter(kind="shipping").update(line_2="", region=None)
+
+    orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.ADMIN)
+
+    order.refresh_from_db()
+    assert order.contact_name is None and order.contact_email == ""
+    shipping = order.addresses.get(kind="shipping")
+    assert shipping.line_2 == "" and shipping.region is None and shipping.line_1 == "**"
+    assert dict(order.custom_attributes.values_list("name", "value")) == {"note": "", "flag": None, "n": "**"}
+    assert "contact.email" not in AuditRecord.objects.get(record_id=order.pk).fields
+
+
+@override_settings(PRIVACY_MASK="[removed]")
+def test_the_mask_is_a_setting(make_order, actor):
+    order = make_order()
+    orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    order.refresh_from_db()
+    assert order.customer_email == "[removed]"
+
+
+@pytest.mark.parametrize(
+    "status,payment,shipping",
+    [c for c in ALL_COMBINATIONS if not (c[0] == "cancelled" or c[1] == "refunded" or c[2] == "fulfilled")],
+)
+def test_refuses_orders_whose_statuses_do_not_allow_it(make_order, actor, status, payment, shipping):
+    order = make_order(status=status, payment=payment, shipping=shipping)
+    before = snapshot(order)
+
+    with pytest.raises(BatchRefused) as refused:
+        orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+
+    (problem,) = refused.value.problems
+    assert refused.value.status == 422
+    assert problem.title == "Could not anonymize orders"
+    assert problem.detail == ORDER_NOT_ELIGIBLE_DETAIL.format(
+        status=status, payment=payment, shipping=shipping
+    )
+    assert problem.meta == {"order_id": str(order.pk)}
+    assert snapshot(order) == before
+    assert not AuditRecord.objects.exists()
+
+
+def test_seed_error_text_exactly(make_order, actor):
+    order = make_order(status="complete", payment="paid", shipping="unfulfilled")
+    with pytest.raises(BatchRefused) as refused:
+        orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    assert refused.value.problems[0].detail == (
+        "Order has status: order:complete, payment:paid, shipping:unfulfilled; "
+        "only fulfilled or refunded or cancelled orders may be anonymized"
+    )
+
+
+def test_batch_is_all_or_nothing(make_order, actor):
+    good = make_order()
+    bad = make_order(shipping="unfulfilled")
+    unknown = uuid.uuid4()
+    before = snapshot(good)
+
+    with pytest.raises(BatchRefused) as refused:
+        orders_anonymize(order_ids=[good.pk, unknown, bad.pk], actor=actor, via=Interface.API)
+
+    assert refused.value.status == 404  # unknown ids win, every problem listed
+    assert [p.meta["order_id"] for p in refused.value.problems] == [str(unknown), str(bad.pk)]
+    assert [p.status for p in refused.value.problems] == [404, 422]
+    assert snapshot(good) == before
+
+
+def test_already_anonymized_is_accepted_and_left_alone(make_order, actor):
+    order = make_order()
+    orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    first = snapshot(order)
+
+    outcome = orders_anonymize(order_ids=[order.pk, order.pk], actor=actor, via=Interface.API)
+
+    assert outcome.changed == [] and outcome.already_anonymized == [order.pk]
+    assert snapshot(order) == first
+    assert AuditRecord.objects.count() == 1
+
+
+def test_an_anonymized_order_stays_anonymized_even_if_its_status_changes(make_order, actor):
+    order = make_order()
+    orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    Order.objects.filter(pk=order.pk).update(shipping="unfulfilled")
+    outcome = orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    assert outcome.already_anonymized == [order.pk]
+
+
+def test_audit_record_names_fields_never_values(make_order, actor):
+    order = make_order(status="cancelled")
+    orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.WEB)
+
+    record = AuditRecord.objects.get()
+    assert record.actor == "officer" and record.actor_user == actor.user and record.interface == "web"
+    assert record.record_type == "order" and record.record_id == order.pk
+    assert "customer.email" in record.fields and "shipping_address.phone_number" in record.fields
+    assert "billing_address.phone_number" not in record.fields
+    assert "custom_attributes.gift_message.value" in record.fields
+    text = str(list(AuditRecord.objects.values()))
+    assert "@example.com" not in text and "Lovelace" not in text and "Byron" not in text
+
+
+def test_legal_hold_refuses_until_released(make_order, actor):
+    order = make_order()
+    ends = timezone.localdate() + timedelta(days=30)
+    hold = legal_hold_place(
+        order_id=order.pk, reason="Chargeback window", ends_on=ends, actor=actor, via=Interface.WEB
+    )
+
+    with pytest.raises(BatchRefused) as refused:
+        orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    (problem,) = refused.value.problems
+    assert problem.status == 422 and problem.code == "legal_hold"
+    assert "Chargeback window" in problem.detail and ends.isoformat() in problem.detail
+    assert problem.meta["order_id"] == str(order.pk)
+
+    legal_hold_release(hold_id=hold.pk, actor=actor, via=Interface.WEB)
+    assert orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API).changed == [order.pk]
+
+
+def test_a_hold_past_its_end_no_longer_holds(make_order, actor):
+    order = make_order()
+    hold = legal_hold_place(order_id=order.pk, reason="Tax", ends_on=None, actor=actor, via=Interface.WEB)
+    type(hold).objects.filter(pk=hold.pk).update(ends_on=timezone.localdate() - timedelta(days=1))
+    assert orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API).changed == [order.pk]
+
+
+def test_a_held_order_that_is_not_eligible_reports_its_statuses(make_order, actor):
+    order = make_order(shipping="unfulfilled")
+    legal_hold_place(order_id=order.pk, reason="Tax", ends_on=None, actor=actor, via=Interface.WEB)
+    with pytest.raises(BatchRefused) as refused:
+        orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+    assert refused.value.problems[0].code == "not_eligible"
+
+
+def test_rejects_ids_that_are_not_uuids(actor):
+    with pytest.raises(ValueError):
+        orders_anonymize(order_ids=["not-a-uuid"], actor=actor, via=Interface.API)
+
+
+@pytest.mark.parametrize("size", [1, 500])
+def test_a_batch_is_a_fixed_handful_of_queries(make_order, actor, django_assert_max_num_queries, size):
+    ids = [make_order(items=0).pk for _ in range(size)]
+    with django_assert_max_num_queries(10):
+        outcome = orders_anonymize(order_ids=ids, actor=actor, via=Interface.API)
+    assert len(outcome.changed) == size
+    assert AuditRecord.objects.count() == size
