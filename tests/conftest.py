@@ -127,13 +127,29 @@ def make_usage(db, make_promotion):
     return make
 
 
+def privacy_officers_group() -> Group:
+    """The group the data migration makes; made again after a transactional test flushed it."""
+    import importlib
+
+    from django.contrib.auth.models import Permission
+
+    migration = importlib.import_module("core.migrations.0002_privacy_officers_group")
+    group, created = Group.objects.get_or_create(name=migration.GROUP)
+    if created:
+        for app_label, codename in migration.PERMISSIONS:
+            group.permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+    return group
+
+
 @pytest.fixture
 def officer(django_user_model):
     """A member of the "Privacy officers" group (view and anonymize), staff for the admin."""
     user = django_user_model.objects.create_user(
         username="officer", password="officer-password-1", is_staff=True
     )
-    user.groups.add(Group.objects.get(name="Privacy officers"))
+    user.groups.add(privacy_officers_group())
     return user
 
 
