@@ -275,7 +275,10 @@ def order_from_epcc(document: dict, *, items: dict[uuid.UUID, dict] | None = Non
         **_money(meta),
     )
     parsed = ParsedOrder(order=order, attributes=_attributes(document.get("custom_attributes")))
-    for kind, fields in ((AddressKind.SHIPPING, SHIPPING_ADDRESS_FIELDS), (AddressKind.BILLING, BILLING_ADDRESS_FIELDS)):
+    for kind, fields in (
+        (AddressKind.SHIPPING, SHIPPING_ADDRESS_FIELDS),
+        (AddressKind.BILLING, BILLING_ADDRESS_FIELDS),
+    ):
         address = _address(document.get(f"{kind}_address"), kind, fields)
         if address is not None:
             address.order_id = order_id
@@ -380,7 +383,7 @@ def _items_upsert(orders: list[ParsedOrder], *, existing_order_ids: list) -> Non
     wanted = {item.id for p in orders for item in p.items}
     stale = []
     for chunk in chunked(sorted(existing_order_ids)):
-        stale += [pk for pk in OrderItem.objects.filter(order_id__in=chunk).values_list("pk", flat=True)]
+        stale += list(OrderItem.objects.filter(order_id__in=chunk).values_list("pk", flat=True))
     for chunk in chunked(sorted(set(stale) - wanted)):
         OrderItem.objects.filter(pk__in=chunk).delete()
     detailed = [item for p in orders for item in p.items if item.id not in p.bare_item_ids]
