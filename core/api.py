@@ -1,16 +1,277 @@
-"""API plumbing shared by every endpoint. Filled in by the API work (issue 3)."""
+"""API plumbing shared by every endpoint: the error envelope, permissions, batch bodies,
+EPCC's `filter` and `sort` parameters.
 
+Every failure of the API, whatever raised it, leaves as EPCC's envelope
+``{"errors": [{"status": int, "title": str, "detail": str, "meta"?: {...}}]}``,
+one entry per problem. No entry ever repeats a token, a stack trace or (in logs)
+a personal value.
+"""
+
+import logging
+import traceback
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
 from django.views import defaults
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework import exceptions
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from core.errors import BatchRefused, PrivacyError, Problem
+from core.filtering import MAX_TERMS, OPERATORS, FilterSyntaxError, filterset_data, parse_filter
+
+logger = logging.getLogger("core.api")
+
+# URL prefixes whose errors are JSON; everything else keeps Django's pages.
+API_PREFIXES = ("/v2/", "/oauth/")
+
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+SERVER_ERROR_DETAIL = "Something went wrong on our side; nothing in your request was changed."
+ROUTE_NOT_FOUND_DETAIL = "There is no such endpoint."
+
+
+def error_entry(status: int, detail: str, *, title: str | None = None, meta: dict | None = None) -> dict:
+    entry = {"status": status, "title": title or TITLES.get(status, "Error"), "detail": str(detail)}
+    if meta:
+        entry["meta"] = meta
+    return entry
+
+
+def problem_entry(problem: Problem) -> dict:
+    return error_entry(problem.status, problem.detail, title=problem.title, meta=problem.meta)
+
+
+def _validation_entries(detail, source: str = "") -> list[dict]:
+    """One entry per message of a (nested) ValidationError detail."""
+    if isinstance(detail, dict):
+        entries = []
+        for key, value in detail.items():
+            name = str(key) if key != "non_field_errors" else ""
+            entries += _validation_entries(value, f"{source}.{name}" if source and name else source or name)
+        return entries
+    if isinstance(detail, list):
+        return [entry for item in detail for entry in _validation_entries(item, source)]
+    message = str(detail)
+    if source:
+        return [error_entry(400, f"{source}: {message}", meta={"source": source})]
+    return [error_entry(400, message)]
+
+
+def _log_unexpected(exc: Exception, request) -> None:
+    # Frames and the exception's type only: its message may quote a value
+    # (a personal one, say), and the query string may carry an email.
+    where = f"{request.method} {request.path}" if request is not None else "?"
+    frames = "".join(traceback.format_tb(exc.__traceback__))
+    logger.error("Unhandled %s in %s\n%s", type(exc).__name__, where, frames)
 
 
 def exception_handler(exc, context):
-    return drf_exception_handler(exc, context)
+    """The one exception handler of the API: every failure as EPCC's error envelope."""
+    request = context.get("request")
+    headers = {}
+    if isinstance(exc, BatchRefused):
+        entries, status = [problem_entry(p) for p in exc.problems], exc.status
+    elif isinstance(exc, PrivacyError):
+        entries, status = [error_entry(exc.status, str(exc))], exc.status
+    else:
+        if isinstance(exc, Http404):
+            exc = exceptions.NotFound(*exc.args)
+        elif isinstance(exc, DjangoPermissionDenied):
+            exc = exceptions.PermissionDenied(*exc.args)
+        if isinstance(exc, exceptions.APIException):
+            status = exc.status_code
+            if getattr(exc, "auth_header", None):
+                headers["WWW-Authenticate"] = exc.auth_header
+            if getattr(exc, "wait", None):
+                headers["Retry-After"] = f"{int(exc.wait)}"
+            if isinstance(exc, exceptions.ValidationError) or isinstance(exc.detail, dict | list):
+                entries = _validation_entries(exc.detail)
+            else:
+                entries = [error_entry(status, str(exc.detail))]
+        else:
+            _log_unexpected(exc, request)
+            entries, status = [error_entry(500, SERVER_ERROR_DETAIL)], 500
+    set_rollback()
+    return Response(
+        {"errors": entries or [error_entry(status, TITLES.get(status, "Error"))]}, status, headers=headers
+    )
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIXES) or path in ("/v2", "/oauth")
+
+
+def envelope_response(status: int, detail: str) -> JsonResponse:
+    return JsonResponse({"errors": [error_entry(status, detail)]}, status=status)
+
+
+def route_not_found(request, *args, **kwargs):
+    """Unknown API routes: a 404 envelope, also when DEBUG would show Django's page."""
+    return envelope_response(404, ROUTE_NOT_FOUND_DETAIL)
 
 
 def handler404(request, exception):
+    if is_api_path(request.path):
+        return envelope_response(404, ROUTE_NOT_FOUND_DETAIL)
     return defaults.page_not_found(request, exception)
 
 
 def handler500(request):
+    if is_api_path(request.path):
+        return envelope_response(500, SERVER_ERROR_DETAIL)
     return defaults.server_error(request)
+
+
+# --- Permissions ----------------------------------------------------------------
+
+
+class ActionPermissions(BasePermission):
+    """The Django permissions each action of a viewset needs (`view.required_permissions`).
+
+    An action the map does not name is refused.
+    """
+
+    message = "You do not have permission to perform this action."
+
+    def has_permission(self, request, view):
+        needed = getattr(view, "required_permissions", {}).get(view.action)
+        if needed is None:
+            return False
+        if request.user is None or not request.user.has_perms(needed):
+            self.message = "This action needs the permission " + ", ".join(needed) + "."
+            return False
+        return True
+
+
+# --- Batch bodies -----------------------------------------------------------------
+
+
+def batch_ids(request, name: str) -> list[str]:
+    """The ids of `{"data": {name: [...]}}`, canonical, duplicates dropped, order kept.
+
+    A body that cannot be read is a 400: not JSON, `data` or `data.<name>` missing,
+    not a list of UUID strings, empty, or longer than settings.PRIVACY_BATCH_LIMIT.
+    Duplicate ids are accepted and answered once.
+    """
+    source = f"data.{name}"
+    body = request.data
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise exceptions.ValidationError({"data": [f'The body must be {{"data": {{"{name}": [...]}}}}.']})
+    raw = body["data"].get(name)
+    if not isinstance(raw, list):
+        raise exceptions.ValidationError({source: ["Must be a list of UUID strings."]})
+    if not raw:
+        raise exceptions.ValidationError({source: ["Must name at least one id."]})
+    limit = settings.PRIVACY_BATCH_LIMIT
+    if len(raw) > limit:
+        raise exceptions.ValidationError({source: [f"At most {limit} ids per request; {len(raw)} given."]})
+    ids: dict[str, None] = {}
+    bad = []
+    for position, value in enumerate(raw):
+        try:
+            if not isinstance(value, str):
+                raise ValueError
+            ids.setdefault(str(uuid.UUID(value)), None)
+        except ValueError:
+            bad.append(position)
+    if bad:
+        shown = ", ".join(f"[{p}]" for p in bad[:10]) + (" ..." if len(bad) > 10 else "")
+        raise exceptions.ValidationError({source: [f"Not a UUID string at {shown}."]})
+    return list(ids)
+
+
+# --- EPCC's filter and sort parameters -------------------------------------------------
+
+
+def single_query_param(request, name: str) -> str | None:
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise exceptions.ValidationError({name: ["Give this parameter once."]})
+    return values[0] if values else None
+
+
+class EpccFilterBackend(BaseFilterBackend):
+    """`filter` (EPCC's grammar) -> parse -> the view's FilterSet; lists only.
+
+    The view names `filter_fields` (core.filtering's allowed map) and
+    `filterset_class`, and may add FilterSet arguments in `get_filterset_kwargs()`.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", None) != "list":
+            return queryset
+        try:
+            terms = parse_filter(single_query_param(request, "filter"), view.filter_fields)
+        except FilterSyntaxError as error:
+            raise exceptions.ValidationError({"filter": [str(error)]}) from None
+        if not terms:
+            return queryset
+        extra = view.get_filterset_kwargs() if hasattr(view, "get_filterset_kwargs") else {}
+        filterset = view.filterset_class(filterset_data(terms), queryset=queryset, request=request, **extra)
+        if not filterset.is_valid():
+            messages = [f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()]
+            raise exceptions.ValidationError({"filter": messages})
+        return filterset.qs
+
+    def get_schema_operation_parameters(self, view):
+        fields = "; ".join(
+            f"{name}: {' '.join(op for op in OPERATORS if op in spec.ops)}"
+            for name, spec in view.filter_fields.items()
+        )
+        return [
+            {
+                "name": "filter",
+                "in": "query",
+                "required": False,
+                "description": (
+                    "EPCC filter: op(field,value) terms joined by ':' (AND), at most "
+                    f"{MAX_TERMS}. Fields and operators: {fields}. Dates are YYYY-MM-DD (the whole "
+                    "UTC day) or ISO 8601 datetimes. Anything else is a 400."
+                ),
+                "schema": {"type": "string"},
+                "example": view.filter_example,
+            }
+        ]
+
+
+class EpccSortBackend(BaseFilterBackend):
+    """`sort` -> ordering; the view maps each accepted value to its order_by (`sorts`)
+    and names `default_sort`. Anything else is a 400."""
+
+    def filter_queryset(self, request, queryset, view):
+        if getattr(view, "action", None) != "list":
+            return queryset
+        sort = single_query_param(request, "sort")
+        if sort is None or sort == "":
+            sort = view.default_sort
+        if sort not in view.sorts:
+            accepted = ", ".join(view.sorts)
+            raise exceptions.ValidationError({"sort": [f"Unknown sort; accepted: {accepted}."]})
+        return queryset.order_by(*view.sorts[sort])
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": "sort",
+                "in": "query",
+                "required": False,
+                "description": f"Order of the results (default {view.default_sort}); ties break on id.",
+                "schema": {"type": "string", "enum": list(view.sorts)},
+            }
+        ]

@@ -53,3 +53,23 @@ class BatchRefused(PrivacyError):
 class BatchTooLarge(PrivacyError):
     code = "batch_too_large"
     status = 400
+
+
+CONCURRENT_UPDATE_DETAIL = (
+    "The records were being changed by another request at the same time; nothing was changed, try again"
+)
+
+
+class ConcurrentUpdate(PrivacyError):
+    """The database gave up on a batch (deadlock or serialization failure) it could not retry.
+
+    Nothing changed. Raised by core.retry inside an outer transaction, or after
+    its bounded retries; the API answers 409.
+    """
+
+    code = "conflict"
+    status = 409
+
+    def __init__(self, detail: str = CONCURRENT_UPDATE_DETAIL):
+        self.detail = detail
+        super().__init__(detail)

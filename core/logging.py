@@ -2,6 +2,7 @@
 
 import logging
 import re
+import traceback
 
 _QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")
 
@@ -28,3 +29,34 @@ class _PathOnly:
 
     def __str__(self):
         return f"<{self.method} {self.path}>"
+
+
+class WithholdExceptionMessages(logging.Filter):
+    """Logs a failure's type and stack frames, never its message.
+
+    A database error can quote the row it failed on (PostgreSQL's "Failing row
+    contains (...)", "Key (email)=(...) already exists"), and any exception may
+    quote a value it was given; the frames say where it happened without them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = withheld_traceback(record.exc_info[1])
+            record.exc_info = None
+        return True
+
+
+def withheld_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` and of the exceptions it was raised from, without their messages."""
+    parts = []
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        kind = type(exc)
+        parts.append(
+            "Traceback (most recent call last):\n"
+            + "".join(traceback.format_tb(exc.__traceback__))
+            + f"{kind.__module__}.{kind.__qualname__}: (message withheld: it may quote a personal value)"
+        )
+        exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+    return "\n\nThe above was raised while handling:\n\n".join(reversed(parts))

@@ -3,10 +3,15 @@
 import hashlib
 import hmac
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
-from core.models import ApiKey
+from core.models import AccessToken, ApiKey
+
+# Access tokens start with this so they are never mistaken for "<key_id>.<secret>".
+ACCESS_TOKEN_PREFIX = "at_"  # noqa: S105 (a prefix, not a secret)
 
 
 def secret_hash(secret: str) -> str:
@@ -43,3 +48,48 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
     return api_key
+
+
+def access_token_issue(*, client_id: str, client_secret: str) -> tuple[AccessToken, str] | None:
+    """A short-lived access token for the key these client credentials name, or None.
+
+    EPCC's client_credentials grant: the client id is the key's public id and
+    the secret is the secret part of its token. Only a hash of the access
+    token is stored; it lives settings.API_ACCESS_TOKEN_SECONDS and dies with
+    its key (revocation or expiry).
+    """
+    api_key = api_key_for_token(f"{client_id}.{client_secret}")
+    if api_key is None:
+        return None
+    token = ACCESS_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = timezone.now()
+    access_token = AccessToken.objects.create(
+        api_key=api_key,
+        token_hash=secret_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.API_ACCESS_TOKEN_SECONDS),
+    )
+    return access_token, token
+
+
+def api_key_for_access_token(token: str) -> ApiKey | None:
+    """The usable key behind an unexpired access token, or None."""
+    if not token.startswith(ACCESS_TOKEN_PREFIX) or len(token) > 200:
+        return None
+    now = timezone.now()
+    access_token = (
+        AccessToken.objects.select_related("api_key__user")
+        .filter(token_hash=secret_hash(token), expires_at__gt=now)
+        .filter(api_key__in=ApiKey.objects.usable(now))
+        .first()
+    )
+    if access_token is None or not access_token.api_key.user.is_active:
+        return None
+    return access_token.api_key
+
+
+def api_key_for_bearer(token: str) -> ApiKey | None:
+    """The key a Bearer token stands for: an API key token or an access token."""
+    if token.startswith(ACCESS_TOKEN_PREFIX):
+        return api_key_for_access_token(token)
+    return api_key_for_token(token)

@@ -25,6 +25,7 @@ from core.errors import (
 )
 from core.masking import mask, masked, value_flags
 from core.models import AuditAction, ErasureRequest, Interface, RecordType
+from core.retry import retry_on_conflict
 from orders.models import (
     ADDRESS_PERSONAL_FIELDS,
     BILLING_ADDRESS_FIELDS,
@@ -171,6 +172,8 @@ def orders_anonymization_review(*, order_ids: Iterable, lock: bool = False) -> R
     return review
 
 
+# A deadlock forced on it by another transaction is retried, or becomes a 409 (core.retry).
+@retry_on_conflict
 def orders_anonymize(
     *,
     order_ids: Iterable,

@@ -1,4 +1,27 @@
-"""Routes of the privacy officer's pages. Filled in by issue 5."""
+"""Routes of the privacy officer's pages."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from privacy import views
 
 app_name = "privacy"
-urlpatterns = []
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="privacy/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("people/", views.PersonSearchView.as_view(), name="search"),
+    path("people/export/", views.PersonExportView.as_view(), name="export"),
+    path("erasure/preview/", views.ErasurePreviewView.as_view(), name="erasure-preview"),
+    path("erasure/confirm/", views.ErasureConfirmView.as_view(), name="erasure-confirm"),
+    path("erasure/<uuid:pk>/", views.ErasureReceiptView.as_view(), name="receipt"),
+    path("orders/<uuid:pk>/", views.OrderDetailView.as_view(), name="order"),
+    path("orders/<uuid:pk>/holds/", views.LegalHoldPlaceView.as_view(), name="hold-place"),
+    path("holds/<uuid:pk>/release/", views.LegalHoldReleaseView.as_view(), name="hold-release"),
+    path("usages/", views.UsageListView.as_view(), name="usages"),
+    path("audit/", views.AuditTrailView.as_view(), name="audit"),
+]

@@ -15,6 +15,7 @@ from core.batches import Outcome, Review, chunked, unique_uuids
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
 from core.masking import masked, value_flags
 from core.models import ErasureRequest, Interface, RecordType
+from core.retry import retry_on_conflict
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 
 
@@ -54,6 +55,8 @@ def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> R
     return review
 
 
+# A deadlock forced on it by another transaction is retried, or becomes a 409 (core.retry).
+@retry_on_conflict
 def usages_anonymize(
     *,
     usage_ids: Iterable,

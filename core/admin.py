@@ -1,0 +1,140 @@
+"""API keys and the audit trail in the admin.
+
+An API key's secret is never shown (only its hash is stored, and the admin
+does not show that either); a key made here shows its token once, in a
+message. The audit trail is read-only.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.contenttypes.models import ContentType
+
+from core.admin_lists import EstimatedCountPaginator, parse_uuid
+from core.models import ApiKey, AuditRecord, RecordType
+from core.services import api_key_create, api_key_revoke
+
+
+class ApiKeyStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("usable", "Usable"), ("revoked", "Revoked"), ("expired", "Expired, not revoked")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "usable":
+            return queryset.usable()
+        if self.value() == "revoked":
+            return queryset.filter(revoked_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(revoked_at__isnull=True).exclude(
+                pk__in=ApiKey.objects.usable().values("pk")
+            )
+        return queryset
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    actions = ["revoke_selected_keys"]
+    list_display = ("label", "name", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_select_related = ("user",)
+    list_filter = (ApiKeyStateFilter,)
+    search_fields = ("name", "=key_id", "=user__username")
+    ordering = ("-created_at",)
+    # secret_hash is in neither list: the admin never shows it.
+    fields = ("label", "name", "user", "expires_at", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("label", "created_at", "last_used_at", "revoked_at")
+    raw_id_fields = ("user",)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        # A key acts as its user; moving it to another user would be a new key.
+        return (*self.readonly_fields, "user")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, token = api_key_create(name=obj.name, user=obj.user, expires_at=obj.expires_at)
+        # The admin goes on with `obj` (history entry, redirect): make it the new key.
+        obj.pk, obj.key_id, obj.secret_hash, obj.created_at = (
+            key.pk,
+            key.key_id,
+            key.secret_hash,
+            key.created_at,
+        )
+        obj._state.adding = False
+        obj._state.db = key._state.db
+        self.message_user(
+            request,
+            f"The Bearer token of {key.label}, shown this once (only a hash is kept); copy it now: {token}",
+            messages.WARNING,
+        )
+
+    @admin.action(permissions=["change"], description="Revoke selected API keys")
+    def revoke_selected_keys(self, request, queryset):
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            api_key_revoke(api_key=key)
+        if keys:
+            content_type_id = ContentType.objects.get_for_model(ApiKey).pk
+            LogEntry.objects.bulk_create(
+                [
+                    LogEntry(
+                        user_id=request.user.pk,
+                        content_type_id=content_type_id,
+                        object_id=str(key.pk),
+                        object_repr=str(key)[:200],
+                        action_flag=CHANGE,
+                        change_message='[{"changed": {"fields": ["revoked_at"]}}]',
+                    )
+                    for key in keys
+                ]
+            )
+        self.message_user(request, f"Revoked {len(keys)} API key(s).", messages.SUCCESS)
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(admin.ModelAdmin):
+    list_display = (
+        "at",
+        "action",
+        "record_type",
+        "record_id",
+        "actor",
+        "interface",
+        "changed_fields",
+        "batch_id",
+    )
+    list_filter = ("interface", "action", "record_type", "at")
+    date_hierarchy = "at"
+    # get_search_results below: a record id, or an actor (both exact, both indexed).
+    search_fields = ("=record_id", "=actor")
+    search_help_text = "A record id, or an actor: a username or Key-<id> (exact)."
+    ordering = ("-at", "-id")
+    list_per_page = 100
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (value := parse_uuid(term)) is not None:
+            # Naming every record type lets the (record_type, record_id) index serve it.
+            return queryset.filter(record_type__in=RecordType.values, record_id=value), False
+        return queryset.filter(actor=term), False
+
+    @admin.display(description="fields")
+    def changed_fields(self, record):
+        return ", ".join(record.fields)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,211 @@
+"""The admin's "Anonymize selected ..." actions, in the shape of Django's `delete_selected`.
+
+The first request renders a confirmation page built from the service's
+review (what will be anonymized, what will not and why); the second one,
+with `post=yes`, re-checks the permission, calls the anonymizing service,
+reports counts with `message_user` and returns None, so the admin redirects
+back to the change list. Orders and code usages share this one shape; each
+admin describes its records with an `AnonymizationTarget`.
+
+Select-across: the confirmation form posts `select_across=1` back to the
+change list's own URL (filters and search in its query string), so Django
+rebuilds the same queryset instead of the form carrying every id.
+"""
+
+import json
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import model_ngettext
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.template.response import TemplateResponse
+
+from core.audit import Actor
+from core.batches import CHUNK_SIZE, Outcome, Review, chunked
+from core.errors import BatchRefused
+from core.models import AuditRecord
+
+# Rows of each kind the confirmation page lists; the rest it counts.
+SAMPLE_SIZE = 100
+
+REASON_LABELS = {
+    "not_eligible": "Statuses do not allow it",
+    "legal_hold": "Under legal hold",
+    "not_found": "No longer exists",
+}
+
+
+@dataclass(frozen=True)
+class AnonymizationTarget:
+    """What the shared action needs to know about one kind of record."""
+
+    review: Callable[[list[uuid.UUID]], Review]
+    anonymize: Callable[[list[uuid.UUID], Actor], Outcome]
+    # Non-personal columns the confirmation page shows beside each sampled id.
+    sample_fields: tuple[str, ...]
+    # The audit records' record_type, to read back which fields changed.
+    record_type: str
+
+
+@dataclass
+class ReviewedRow:
+    pk: uuid.UUID
+    columns: list
+    note: str = ""
+
+
+def selected_ids(queryset) -> list[uuid.UUID]:
+    """The selection's primary keys in the change list's order, in one query."""
+    return list(queryset.values_list("pk", flat=True))
+
+
+def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarget):
+    """Confirm, then anonymize the selected records through the service (see module doc)."""
+    ids = selected_ids(queryset)
+    if request.POST.get("post"):
+        if not modeladmin.has_anonymize_permission(request):
+            raise PermissionDenied
+        eligible_only = request.POST.get("eligible_only") == "yes"
+        _anonymize_confirmed(modeladmin, request, ids, target, eligible_only=eligible_only)
+        # None: the admin redirects back to the change list, as after delete_selected.
+        return None
+    return _confirmation_page(modeladmin, request, ids, target)
+
+
+def _anonymize_confirmed(modeladmin, request, ids, target, *, eligible_only: bool) -> None:
+    opts = modeladmin.model._meta
+    left_out = 0
+    if eligible_only:
+        review = target.review(ids)
+        left_out = len(review.problems)
+        ids = list(review.eligible)
+    if not ids:
+        modeladmin.message_user(
+            request,
+            f"Nothing was anonymized: no selected {opts.verbose_name_plural} needed it.",
+            messages.INFO,
+        )
+        return
+    try:
+        with transaction.atomic():
+            outcome = target.anonymize(ids, Actor.for_user(request.user))
+            log_anonymization(request.user, modeladmin.model, target.record_type, outcome)
+    except BatchRefused as refused:
+        # Something changed since the confirmation page (a status, a new hold).
+        first = refused.problems[0].detail
+        modeladmin.message_user(
+            request,
+            f"Nothing was anonymized: {len(refused.problems)} of the selected "
+            f"{opts.verbose_name_plural} can no longer be anonymized ({first}). "
+            "Review the selection and try again.",
+            messages.ERROR,
+        )
+        return
+    parts = [f"Anonymized {len(outcome.changed)} {model_ngettext(opts, len(outcome.changed))}."]
+    if outcome.already_anonymized:
+        parts.append(f"{len(outcome.already_anonymized)} were already anonymized.")
+    if left_out:
+        parts.append(f"{left_out} that may not be anonymized were left as they were.")
+    modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
+
+
+def log_anonymization(user, model, record_type: str, outcome: Outcome) -> None:
+    """One admin history entry per changed record, written in bulk.
+
+    The change message names the fields the audit record lists, never a
+    value; the object's repr is built from its id alone (the models'
+    `__str__` name ids), so no personal value is read for it.
+    """
+    if not outcome.changed:
+        return
+    content_type_id = ContentType.objects.get_for_model(model).pk
+    for chunk in chunked(outcome.changed):
+        # (record_type, record_id) is the audit table's index; batch_id alone has none.
+        fields = dict(
+            AuditRecord.objects.filter(
+                record_type=record_type, record_id__in=chunk, batch_id=outcome.batch_id
+            ).values_list("record_id", "fields")
+        )
+        LogEntry.objects.bulk_create(
+            [
+                LogEntry(
+                    user_id=user.pk,
+                    content_type_id=content_type_id,
+                    object_id=str(pk),
+                    object_repr=str(model(pk=pk))[:200],
+                    action_flag=CHANGE,
+                    change_message=json.dumps([{"changed": {"fields": ["anonymized", *fields.get(pk, [])]}}]),
+                )
+                for pk in chunk
+            ],
+            batch_size=CHUNK_SIZE,
+        )
+
+
+def _sample(model, target, pks: list[uuid.UUID], notes: dict | None = None) -> list[ReviewedRow]:
+    pks = pks[:SAMPLE_SIZE]
+    values = {
+        row[0]: list(row[1:])
+        for row in model._default_manager.filter(pk__in=pks).values_list("pk", *target.sample_fields)
+    }
+    notes = notes or {}
+    return [ReviewedRow(pk=pk, columns=values.get(pk, []), note=notes.get(pk, "")) for pk in pks]
+
+
+def _confirmation_page(modeladmin, request, ids, target) -> TemplateResponse:
+    opts = modeladmin.model._meta
+    review = target.review(ids)
+    # The review works in primary-key order; the page follows the list's order.
+    eligible = [pk for pk in ids if pk in review.eligible]
+    already = set(review.already_anonymized)
+    already = [pk for pk in ids if pk in already]
+    refused = [pk for pk in ids if pk in review.problems]
+    reasons = Counter(review.problems[pk].code for pk in refused)
+    model = modeladmin.model
+    eligible_rows = _sample(
+        model,
+        target,
+        eligible,
+        {pk: ", ".join(review.eligible[pk]) or "no personal value set" for pk in eligible},
+    )
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"Anonymize selected {opts.verbose_name_plural}",
+        "subtitle": None,
+        "opts": opts,
+        "objects_name": str(opts.verbose_name_plural),
+        "action_name": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+        "select_across": request.POST.get("select_across") == "1",
+        "selected_count": len(ids),
+        "eligible_count": len(eligible),
+        "already_count": len(already),
+        "refused_count": len(refused),
+        "refused_by_reason": [
+            (REASON_LABELS.get(code, code), count) for code, count in reasons.most_common()
+        ],
+        "sample_size": SAMPLE_SIZE,
+        "sample_headers": [opts.get_field(name).verbose_name for name in target.sample_fields],
+        "eligible_rows": eligible_rows,
+        "refused_rows": _sample(model, target, refused, {pk: review.problems[pk].detail for pk in refused}),
+        "already_rows": _sample(model, target, already),
+        "changelist_url": request.get_full_path(),
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(
+        request,
+        [
+            f"admin/{opts.app_label}/{opts.model_name}/anonymize_selected_confirmation.html",
+            "admin/anonymize_selected_confirmation.html",
+        ],
+        context,
+    )

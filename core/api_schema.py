@@ -1,0 +1,80 @@
+"""OpenAPI pieces every endpoint shares: the error envelope, bodies of id batches, Bearer auth.
+
+These serializers describe documents for drf-spectacular; the views build
+the documents themselves (orders/epcc.py, promotions/epcc.py).
+"""
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+ERROR_DESCRIPTIONS = {
+    400: "The body or the query cannot be read (not JSON, ids missing or not UUID strings, empty or "
+    "too long a batch, a filter that does not parse, page parameters out of range, unknown sort).",
+    401: "No token, or a bad, expired or revoked one.",
+    403: "The token's user lacks the permission.",
+    404: "Unknown route or resource; in a batch, one entry per unknown id.",
+    405: "Wrong method for this path.",
+    415: "The body is not JSON.",
+    422: "A record that may not be anonymized (one entry per refused id).",
+    429: "Too many requests.",
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    status = serializers.IntegerField()
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    meta = serializers.DictField(required=False, help_text="e.g. order_id, usage_id, source")
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    errors = ErrorSerializer(many=True)
+
+    class Meta:
+        ref_name = "ErrorEnvelope"
+
+
+def error_responses(*statuses: int) -> dict:
+    return {
+        status: OpenApiResponse(ErrorEnvelopeSerializer, description=ERROR_DESCRIPTIONS[status])
+        for status in statuses
+    }
+
+
+def batch_request_serializer(name: str, ids_field: str, what: str):
+    """The body {"data": {<ids_field>: [uuid, ...]}} as a serializer named `name`."""
+    inner = type(
+        f"{name}Data",
+        (serializers.Serializer,),
+        {
+            ids_field: serializers.ListField(
+                child=serializers.UUIDField(),
+                min_length=1,
+                max_length=settings.PRIVACY_BATCH_LIMIT,
+                help_text=f"The {what} to anonymize (duplicates are answered once).",
+            ),
+            "Meta": type("Meta", (), {"ref_name": f"{name}Data"}),
+        },
+    )
+    return type(
+        name,
+        (serializers.Serializer,),
+        {"data": inner(), "Meta": type("Meta", (), {"ref_name": name})},
+    )
+
+
+class BearerKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "core.authentication.BearerKeyAuthentication"
+    name = "Bearer"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": (
+                "An API key token (python manage.py create_api_key) or an access token "
+                "from POST /oauth/access_token."
+            ),
+        }

@@ -1,0 +1,150 @@
+"""EPCC's paging, for every list of the API: `page[limit]`, `page[offset]`, `links`, `meta`.
+
+- `page[limit]`: 1..MAX_LIMIT, default DEFAULT_LIMIT; `page[offset]`: 0..MAX_OFFSET.
+  Anything else (out of range, not an integer, given twice) is a 400.
+- `links` {current first last prev next}: absolute URLs of the same path and query,
+  with only the page parameters replaced; prev and next are clamped to first and last.
+  `last` is the last page a client may ask for: past MAX_OFFSET it stops at the last
+  page that starts within it.
+- `meta.page` {limit offset current total}: `current` = offset // limit + 1, `total`
+  = the number of pages; `meta.results.total` = the number of results. With no
+  results `page.total` and `results.total` are 0, `current` is 1, and every link
+  points at offset 0.
+- The count comes from `count_results(queryset)`, the one place that counts.
+"""
+
+from urllib.parse import urlencode
+
+from rest_framework.exceptions import ParseError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+LIMIT_PARAM = "page[limit]"
+OFFSET_PARAM = "page[offset]"
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+MAX_OFFSET = 10000
+PAGE_META_FIELDS = ("limit", "offset", "current", "total")
+
+
+def _bounded_int(request, name: str, *, default: int, low: int, high: int) -> int:
+    values = request.query_params.getlist(name)
+    if not values:
+        return default
+    text = values[0].strip()
+    if len(values) > 1 or not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise ParseError(f"{name} must be one integer from {low} to {high}")
+    return int(text)
+
+
+class EpccPagination(BasePagination):
+    """Offset paging in EPCC's shape (seed 001)."""
+
+    def count_results(self, queryset) -> int:
+        """How many results the query has (exact for now; the one place to bound it)."""
+        return queryset.count()
+
+    def read_params(self, request) -> tuple[int, int]:
+        limit = _bounded_int(request, LIMIT_PARAM, default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
+        offset = _bounded_int(request, OFFSET_PARAM, default=0, low=0, high=MAX_OFFSET)
+        return limit, offset
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.limit, self.offset = self.read_params(request)
+        self.count = self.count_results(queryset)
+        return list(queryset[self.offset : self.offset + self.limit])
+
+    def page_meta(self) -> dict:
+        pages = -(-self.count // self.limit)
+        return {
+            "page": {
+                "limit": self.limit,
+                "offset": self.offset,
+                "current": self.offset // self.limit + 1,
+                "total": pages,
+            },
+            "results": {"total": self.count},
+        }
+
+    def links(self) -> dict:
+        pages = -(-self.count // self.limit)
+        last = min(max(pages - 1, 0), MAX_OFFSET // self.limit) * self.limit
+        return {
+            "current": self.url(self.offset),
+            "first": self.url(0),
+            "last": self.url(last),
+            "prev": self.url(min(max(self.offset - self.limit, 0), last)),
+            "next": self.url(min(max(self.offset + self.limit, 0), last)),
+        }
+
+    def url(self, offset: int) -> str:
+        kept = [
+            (name, value)
+            for name, values in self.request.query_params.lists()
+            if name not in (LIMIT_PARAM, OFFSET_PARAM)
+            for value in values
+        ]
+        pairs = [*kept, (OFFSET_PARAM, offset), (LIMIT_PARAM, self.limit)]
+        # Brackets and EPCC's filter punctuation stay readable, as in EPCC's own links.
+        query = urlencode(pairs, safe="[]():,*")
+        return self.request.build_absolute_uri(self.request.path) + "?" + query
+
+    def get_paginated_response(self, data):
+        return Response({"data": data, "links": self.links(), "meta": self.page_meta()})
+
+    def get_paginated_response_schema(self, schema):
+        def url():
+            return {"type": "string", "format": "uri"}
+
+        def number():
+            return {"type": "integer", "minimum": 0}
+
+        return {
+            "type": "object",
+            "required": ["data", "links", "meta"],
+            "properties": {
+                "data": schema,
+                "links": {
+                    "type": "object",
+                    "required": ["current", "first", "last", "prev", "next"],
+                    "properties": {name: url() for name in ("current", "first", "last", "prev", "next")},
+                },
+                "meta": {
+                    "type": "object",
+                    "required": ["page", "results"],
+                    "properties": {
+                        "page": {
+                            "type": "object",
+                            "required": ["limit", "offset", "current", "total"],
+                            "properties": {
+                                name: number() for name in ("limit", "offset", "current", "total")
+                            },
+                        },
+                        "results": {
+                            "type": "object",
+                            "required": ["total"],
+                            "properties": {"total": number()},
+                        },
+                    },
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": LIMIT_PARAM,
+                "in": "query",
+                "required": False,
+                "description": f"Results per page, 1 to {MAX_LIMIT} (default {DEFAULT_LIMIT}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            },
+            {
+                "name": OFFSET_PARAM,
+                "in": "query",
+                "required": False,
+                "description": f"Results to skip, 0 to {MAX_OFFSET}.",
+                "schema": {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            },
+        ]

@@ -1,0 +1,181 @@
+"""Orders in the admin: read-only (they mirror EPCC), with "Anonymize selected orders".
+
+The rule of who may be anonymized is never restated here: the list filter
+uses `Order.objects.anonymizable()` and `LegalHold.objects.active()`, the
+action asks `orders_anonymization_review` and calls `orders_anonymize`.
+"""
+
+from django.contrib import admin
+from django.db.models import Exists, OuterRef
+
+from core.admin_actions import AnonymizationTarget, anonymize_selected
+from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
+from core.models import Interface, RecordType
+from orders.models import (
+    ANONYMIZABLE,
+    LegalHold,
+    Order,
+    OrderAddress,
+    OrderCustomAttribute,
+    OrderItem,
+    statuses_allow_anonymization,
+)
+from orders.services import orders_anonymization_review, orders_anonymize
+
+ORDERS = AnonymizationTarget(
+    review=lambda ids: orders_anonymization_review(order_ids=ids),
+    anonymize=lambda ids, actor: orders_anonymize(order_ids=ids, actor=actor, via=Interface.ADMIN),
+    sample_fields=("created_at", "status", "payment", "shipping"),
+    record_type=RecordType.ORDER,
+)
+
+
+class CanBeAnonymizedFilter(admin.SimpleListFilter):
+    title = "can be anonymized"
+    parameter_name = "can_be_anonymized"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("yes", "Yes (not yet anonymized)"),
+            ("statuses", "No: statuses do not allow it"),
+            ("hold", "No: under legal hold"),
+        ]
+
+    def queryset(self, request, queryset):
+        held = LegalHold.objects.active().values("order_id")
+        if self.value() == "yes":
+            return queryset.anonymizable().filter(anonymized=False).exclude(pk__in=held)
+        if self.value() == "statuses":
+            return queryset.filter(anonymized=False).exclude(ANONYMIZABLE)
+        if self.value() == "hold":
+            return queryset.filter(anonymized=False, pk__in=held)
+        return queryset
+
+
+class OrderPartInline(admin.TabularInline):
+    """Parts of an order, shown on its page, never edited there.
+
+    Visible to whoever may view the order (no separate permission per part).
+    """
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_order")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AddressInline(OrderPartInline):
+    model = OrderAddress
+    fields = (
+        "kind",
+        "first_name",
+        "last_name",
+        "company_name",
+        "phone_number",
+        "line_1",
+        "line_2",
+        "city",
+        "postcode",
+        "county",
+        "region",
+        "country",
+        "instructions",
+    )
+
+
+class ItemInline(OrderPartInline):
+    model = OrderItem
+    fields = ("position", "name", "sku", "quantity", "unit_amount", "currency", "product_id")
+
+
+class CustomAttributeInline(OrderPartInline):
+    model = OrderCustomAttribute
+    fields = ("name", "type", "value")
+
+
+class LegalHoldInline(OrderPartInline):
+    """Holds are placed and released on the privacy pages (audited there)."""
+
+    model = LegalHold
+    fields = ("reason", "ends_on", "created_by", "created_at", "released_at", "released_by")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by", "released_by")
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    actions = ["anonymize_selected_orders"]
+    list_display = (
+        "id",
+        "created_at",
+        "status",
+        "payment",
+        "shipping",
+        "customer_email",
+        "anonymized",
+        "can_be_anonymized",
+    )
+    list_filter = ("status", "payment", "shipping", "anonymized", CanBeAnonymizedFilter)
+    date_hierarchy = "created_at"
+    # get_search_results below decides how each term is matched; these only
+    # name what a term may be (and make the admin show its search box).
+    search_fields = ("=id", "=customer_id", "=customer_email")
+    search_help_text = "An order id or customer id, or a customer's full email address (any case)."
+    ordering = ("-created_at", "-id")
+    list_per_page = 100
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    inlines = (AddressInline, CustomAttributeInline, ItemInline, LegalHoldInline)
+
+    def get_queryset(self, request):
+        on_hold = LegalHold.objects.active().filter(order=OuterRef("pk"))
+        return super().get_queryset(request).annotate(on_hold=Exists(on_hold))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (value := parse_uuid(term)) is not None:
+            return queryset.filter(uuid_equals(("pk", "customer_id"), value)), False
+        if looks_like_email(term):
+            return queryset.filter(email_equals("customer_email", term)), False
+        return queryset.none(), False
+
+    @admin.display(boolean=True, description="can be anonymized")
+    def can_be_anonymized(self, order):
+        if order.anonymized:
+            return None
+        allowed = statuses_allow_anonymization(
+            status=order.status, payment=order.payment, shipping=order.shipping
+        )
+        return allowed and not order.on_hold
+
+    # Orders mirror EPCC: they are imported, never typed in, and only the
+    # anonymize action changes them (so an anonymized one cannot be edited back).
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_anonymize_permission(self, request):
+        return request.user.has_perm("orders.anonymize_order")
+
+    @admin.action(permissions=["anonymize"], description="Anonymize selected orders")
+    def anonymize_selected_orders(self, request, queryset):
+        return anonymize_selected(self, request, queryset, ORDERS)

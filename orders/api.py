@@ -1,0 +1,201 @@
+"""The orders endpoints of the EPCC-compatible API.
+
+GET /v2/orders, GET /v2/orders/{id}, POST /v2/orders/anonymize. The view
+parses, calls orders.services, and renders EPCC documents (orders/epcc.py).
+"""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids
+from core.api_schema import batch_request_serializer, error_responses
+from core.audit import Actor
+from core.batches import chunked
+from core.errors import ORDER_NOT_FOUND_DETAIL
+from core.models import Interface
+from core.pagination import EpccPagination
+from orders.epcc import order_to_epcc
+from orders.filters import ORDER_FILTER_FIELDS, OrderFilterSet
+from orders.models import (
+    BILLING_ADDRESS_FIELDS,
+    MONEY_FIELDS,
+    SHIPPING_ADDRESS_FIELDS,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+    ShippingStatus,
+)
+from orders.services import orders_anonymize
+
+# --- Schema of EPCC's order document (seed 002/003); the view renders order_to_epcc ---
+
+
+def _object(name: str, fields: dict) -> type[serializers.Serializer]:
+    return type(name, (serializers.Serializer,), {**fields, "Meta": type("Meta", (), {"ref_name": name})})
+
+
+def _text_fields(names) -> dict:
+    return {name: serializers.CharField(required=False, allow_blank=True) for name in names}
+
+
+MoneySchema = _object(
+    "Money",
+    {
+        "amount": serializers.IntegerField(help_text="Minor units."),
+        "currency": serializers.CharField(),
+        "formatted": serializers.CharField(),
+    },
+)
+RelatedSchema = _object("Related", {"type": serializers.CharField(), "id": serializers.UUIDField()})
+OrderDocumentSchema = _object(
+    "Order",
+    {
+        "type": serializers.ChoiceField(choices=["order"]),
+        "id": serializers.UUIDField(),
+        "status": serializers.ChoiceField(choices=OrderStatus.values),
+        "payment": serializers.ChoiceField(choices=PaymentStatus.values),
+        "shipping": serializers.ChoiceField(choices=ShippingStatus.values),
+        "anonymized": serializers.BooleanField(),
+        "customer": _object("OrderPerson", _text_fields(["name", "email"]))(required=False),
+        "contact": _object("OrderContact", _text_fields(["name", "email"]))(required=False),
+        "shipping_address": _object("ShippingAddress", _text_fields(SHIPPING_ADDRESS_FIELDS))(required=False),
+        "billing_address": _object("BillingAddress", _text_fields(BILLING_ADDRESS_FIELDS))(required=False),
+        "custom_attributes": serializers.DictField(
+            child=_object(
+                "CustomAttribute",
+                {
+                    "name": serializers.CharField(),
+                    "type": serializers.CharField(),
+                    "value": serializers.JSONField(allow_null=True),
+                },
+            )(),
+            required=False,
+        ),
+        "links": serializers.DictField(),
+        "meta": _object(
+            "OrderMeta",
+            {
+                "display_price": _object("DisplayPrice", {name: MoneySchema() for name in MONEY_FIELDS})(),
+                "timestamps": _object(
+                    "OrderTimestamps",
+                    {"created_at": serializers.DateTimeField(), "updated_at": serializers.DateTimeField()},
+                )(),
+            },
+        )(),
+        "relationships": _object(
+            "OrderRelationships",
+            {
+                "items": _object("OrderItems", {"data": RelatedSchema(many=True)})(),
+                "customer": _object("OrderCustomer", {"data": RelatedSchema()})(required=False),
+                "account": _object("OrderAccount", {"data": RelatedSchema()})(required=False),
+            },
+        )(),
+    },
+)
+OrderAnonymizeRequest = batch_request_serializer("OrderAnonymizeRequest", "order_ids", "orders")
+OrderListSchema = _object("OrderDocuments", {"data": OrderDocumentSchema(many=True)})
+OrderSingleSchema = _object("OrderDocument", {"data": OrderDocumentSchema()})
+
+
+class OrderDocumentSerializer(serializers.BaseSerializer):
+    """Renders an order of `Order.objects.for_epcc()` as EPCC's document."""
+
+    def to_representation(self, instance):
+        return order_to_epcc(instance)
+
+
+def orders_in_request_order(order_ids: list) -> list[dict]:
+    """EPCC documents of these orders in the order asked (a fixed number of queries per chunk)."""
+    by_id = {}
+    for chunk in chunked(order_ids):
+        by_id.update({str(order.pk): order for order in Order.objects.for_epcc().filter(pk__in=chunk)})
+    return [order_to_epcc(by_id[order_id]) for order_id in order_ids if order_id in by_id]
+
+
+class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    queryset = Order.objects.for_epcc()
+    serializer_class = OrderDocumentSerializer
+    pagination_class = EpccPagination
+    permission_classes = [IsAuthenticated, ActionPermissions]
+    required_permissions = {
+        "list": ["orders.view_order"],
+        "retrieve": ["orders.view_order"],
+        "anonymize": ["orders.anonymize_order"],
+    }
+    filter_backends = [EpccFilterBackend, EpccSortBackend]
+    filterset_class = OrderFilterSet
+    filter_fields = ORDER_FILTER_FIELDS
+    filter_example = "eq(status,complete):like(email,*@example.com):ge(created_at,2024-01-01)"
+    # Newest first; both directions ride the (created_at, id) index.
+    sorts = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
+    default_sort = "-created_at"
+
+    def get_object(self):
+        order = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if order is None:
+            raise NotFound(ORDER_NOT_FOUND_DETAIL.format(id=self.kwargs["pk"]))
+        return order
+
+    @extend_schema(
+        summary="List orders",
+        description="Orders in EPCC's shape, newest first, with EPCC's filter and paging.",
+        responses={200: OrderListSchema, **error_responses(400, 401, 403, 405, 429)},
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Get an order",
+        responses={200: OrderSingleSchema, **error_responses(401, 403, 404, 405, 429)},
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return Response({"data": order_to_epcc(self.get_object())})
+
+    @extend_schema(
+        summary="Anonymize orders",
+        description=(
+            "Masks the personal data of every order named, all of them or none. An order may be "
+            "anonymized when fulfilled, cancelled or refunded and not under legal hold; one already "
+            "anonymized is accepted and left as it is. Answers the orders in request order "
+            "(a duplicated id is answered once). An unknown id is a 404 and a refused order a 422, "
+            "one error entry per id; with both, the status is 404 and every problem is listed."
+        ),
+        request=OrderAnonymizeRequest,
+        responses={
+            200: OrderListSchema,
+            **error_responses(400, 401, 403, 404, 405, 415, 422, 429),
+        },
+        examples=[
+            OpenApiExample(
+                "Anonymize one order",
+                request_only=True,
+                value={"data": {"order_ids": ["db21f851-ae44-4111-a175-ee2c6c257031"]}},
+            ),
+            OpenApiExample(
+                "An order that may not be anonymized",
+                response_only=True,
+                status_codes=["422"],
+                value={
+                    "errors": [
+                        {
+                            "status": 422,
+                            "title": "Could not anonymize orders",
+                            "detail": "Order has status: order:complete, payment:paid, "
+                            "shipping:unfulfilled; only fulfilled or refunded or cancelled orders "
+                            "may be anonymized",
+                            "meta": {"order_id": "0b508e02-d3de-4673-83ca-087875d06d8f"},
+                        }
+                    ]
+                },
+            ),
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def anonymize(self, request):
+        order_ids = batch_ids(request, "order_ids")
+        orders_anonymize(order_ids=order_ids, actor=Actor.for_request(request), via=Interface.API)
+        return Response({"data": orders_in_request_order(order_ids)})

@@ -1,0 +1,281 @@
+"""What the privacy pages read. Reads only: every change goes through a service.
+
+Each selector costs a fixed number of queries, whatever the number of rows.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Upper
+from django.utils import timezone
+
+from core.batches import Review
+from core.errors import Problem
+from core.models import AuditRecord, ErasureRequest
+from orders.epcc import order_to_epcc
+from orders.models import ANONYMIZABLE, LegalHold, Order
+from orders.services import orders_anonymization_review
+from promotions.epcc import usage_to_epcc
+from promotions.models import CodeUsage
+from promotions.services import usages_anonymization_review
+
+# More than this many orders or usages for one search is not one person; the
+# page says the list was cut rather than rendering thousands of rows.
+PERSON_RECORDS_LIMIT = 500
+
+
+class SearchKind:
+    EMAIL = "email"
+    ID = "id"
+
+
+@dataclass
+class RecordRow:
+    """One order or usage of a person, with what anonymizing it would do."""
+
+    record: object
+    fields: list[str] | None = None  # the fields the mask would change, when eligible
+    already_anonymized: bool = False
+    problem: Problem | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        return self.record.pk
+
+    @property
+    def eligible(self) -> bool:
+        return self.fields is not None
+
+
+@dataclass
+class PersonRecords:
+    """Everything held about one person, found by one search key."""
+
+    query: str
+    kind: str | None = None
+    orders: list[RecordRow] = field(default_factory=list)
+    usages: list[RecordRow] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def found(self) -> bool:
+        return bool(self.orders or self.usages)
+
+    @property
+    def eligible_order_ids(self) -> list[uuid.UUID]:
+        return [row.id for row in self.orders if row.eligible]
+
+    @property
+    def eligible_usage_ids(self) -> list[uuid.UUID]:
+        return [row.id for row in self.usages if row.eligible]
+
+
+def search_kind(query: str) -> str | None:
+    """An email when it has an @, an id when it is a UUID, else nothing searchable."""
+    if "@" in query:
+        return SearchKind.EMAIL
+    try:
+        uuid.UUID(query)
+    except ValueError:
+        return None
+    return SearchKind.ID
+
+
+def _person_filters(query: str, kind: str) -> tuple[Q, Q]:
+    """The conditions on orders and on usages that find one person."""
+    if kind == SearchKind.EMAIL:
+        # UPPER(customer_email) = UPPER(%s): the exact expression of the
+        # order_email_upper_idx / usage_email_upper_idx indexes.
+        email = Q(email_upper=Upper(Value(query)))
+        return email, email
+    key = uuid.UUID(query)
+    # An order id stands for the customer who placed it: their other orders too.
+    customer_of_order = Subquery(
+        Order.objects.filter(pk=key, customer_id__isnull=False).values("customer_id")[:1]
+    )
+    orders = Q(pk=key) | Q(customer_id=key) | Q(account_id=key) | Q(customer_id=customer_of_order)
+    usages = (
+        Q(pk=key)
+        | Q(order_id=key)
+        | Q(customer_id=key)
+        | Q(account_id=key)
+        | Q(customer_id=customer_of_order)
+    )
+    return orders, usages
+
+
+def _rows(records: list, review: Review) -> list[RecordRow]:
+    already = set(review.already_anonymized)
+    return [
+        RecordRow(
+            record=record,
+            fields=review.eligible.get(record.pk),
+            already_anonymized=record.pk in already,
+            problem=review.problems.get(record.pk),
+        )
+        for record in records
+    ]
+
+
+def person_records(query: str) -> PersonRecords:
+    """Orders and code usages (across all promotions) of the person `query` names.
+
+    `query` is an email (case-insensitive exact match on the customer's email),
+    or a UUID: an order id (and so the customer who placed it), a customer id,
+    an account id or a usage id. Each row says whether it can be anonymized and,
+    if not, why, as the anonymizing services would decide it.
+    """
+    query = (query or "").strip()
+    result = PersonRecords(query=query, kind=search_kind(query))
+    if result.kind is None:
+        return result
+    order_filter, usage_filter = _person_filters(query, result.kind)
+    orders = list(
+        Order.objects.alias(email_upper=Upper("customer_email"))
+        .filter(order_filter)
+        .order_by("-created_at", "id")[: PERSON_RECORDS_LIMIT + 1]
+    )
+    usages = list(
+        CodeUsage.objects.alias(email_upper=Upper("customer_email"))
+        .filter(usage_filter)
+        .select_related("promotion")
+        .order_by("-used_on", "id")[: PERSON_RECORDS_LIMIT + 1]
+    )
+    result.truncated = len(orders) > PERSON_RECORDS_LIMIT or len(usages) > PERSON_RECORDS_LIMIT
+    orders, usages = orders[:PERSON_RECORDS_LIMIT], usages[:PERSON_RECORDS_LIMIT]
+    if orders:
+        result.orders = _rows(orders, orders_anonymization_review(order_ids=[o.pk for o in orders]))
+    if usages:
+        result.usages = _rows(usages, usages_anonymization_review(usage_ids=[u.pk for u in usages]))
+    return result
+
+
+def person_export(query: str) -> dict:
+    """Everything held about the person, in EPCC's document shapes (a subject access request)."""
+    query = (query or "").strip()
+    kind = search_kind(query)
+    if kind is None:
+        return {"orders": [], "usages": []}
+    order_filter, usage_filter = _person_filters(query, kind)
+    orders = (
+        Order.objects.for_epcc()
+        .alias(email_upper=Upper("customer_email"))
+        .filter(order_filter)
+        .order_by("-created_at", "id")
+    )
+    usages = CodeUsage.objects.alias(email_upper=Upper("customer_email")).filter(usage_filter)
+    return {
+        "orders": [order_to_epcc(order) for order in orders],
+        "usages": [usage_to_epcc(usage) for usage in usages.order_by("-used_on", "id")],
+    }
+
+
+@dataclass
+class StatusCount:
+    status: str
+    payment: str
+    shipping: str
+    count: int
+
+
+@dataclass
+class Dashboard:
+    waiting: int  # eligible, not anonymized, not held
+    not_yet: list[StatusCount]  # statuses do not allow it yet, by combination
+    not_yet_total: int
+    held: int  # statuses allow it but a legal hold stops it
+    holds: list[LegalHold]
+    orders_total: int
+    orders_anonymized: int
+    usages_total: int
+    usages_anonymized: int
+    recent: list[AuditRecord]
+
+
+DASHBOARD_HOLDS_SHOWN = 20
+DASHBOARD_RECENT_SHOWN = 15
+
+
+def dashboard() -> Dashboard:
+    """The figures of the dashboard: one aggregate query per block."""
+    active_hold = LegalHold.objects.active().filter(order_id=OuterRef("pk"))
+    # One grouped query over the orders answers waiting, not-yet and held at
+    # once; a status combination is at most 48 groups, times two for holds.
+    groups = (
+        Order.objects.filter(anonymized=False)
+        .annotate(held=Exists(active_hold))
+        .values("status", "payment", "shipping", "held")
+        .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
+        .order_by()
+    )
+    waiting = held = 0
+    not_yet: dict[tuple[str, str, str], int] = {}
+    for group in groups:
+        if group["eligible"]:
+            if group["held"]:
+                held += group["count"]
+            else:
+                waiting += group["count"]
+        else:
+            key = (group["status"], group["payment"], group["shipping"])
+            not_yet[key] = not_yet.get(key, 0) + group["count"]
+    not_yet_rows = sorted(
+        (StatusCount(*key, count=count) for key, count in not_yet.items()), key=lambda row: -row.count
+    )
+    orders = Order.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
+    usages = CodeUsage.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
+    holds = list(
+        LegalHold.objects.active()
+        .filter(order__anonymized=False)
+        .only("id", "order_id", "reason", "ends_on", "created_at")
+        .order_by(F("ends_on").asc(nulls_last=True), "-created_at")[:DASHBOARD_HOLDS_SHOWN]
+    )
+    recent = list(AuditRecord.objects.order_by("-at", "-id")[:DASHBOARD_RECENT_SHOWN])
+    return Dashboard(
+        waiting=waiting,
+        not_yet=not_yet_rows,
+        not_yet_total=sum(not_yet.values()),
+        held=held,
+        holds=holds,
+        orders_total=orders["total"],
+        orders_anonymized=orders["anonymized"],
+        usages_total=usages["total"],
+        usages_anonymized=usages["anonymized"],
+        recent=recent,
+    )
+
+
+def erasure_request_receipt(erasure_request_id) -> tuple[ErasureRequest, list[AuditRecord]]:
+    """An erasure request and the audit records it left, orders first."""
+    erasure_request = ErasureRequest.objects.select_related("created_by").get(pk=erasure_request_id)
+    records = list(erasure_request.audit_records.order_by("record_type", "record_id"))
+    return erasure_request, records
+
+
+def order_with_holds(order_id) -> tuple[Order, list[LegalHold], Review]:
+    """One order, all its holds (newest first) and what anonymizing it would do."""
+    order = Order.objects.for_epcc().get(pk=order_id)
+    holds = list(order.holds.select_related("created_by", "released_by").order_by("-created_at"))
+    return order, holds, orders_anonymization_review(order_ids=[order.pk])
+
+
+def audit_records(*, actor: str = "", interface: str = "", date_from=None, date_to=None, record_id=None):
+    """The audit trail, newest first, narrowed by whichever filters are given.
+
+    Dates are whole days in the project's time zone, both ends included.
+    """
+    records = AuditRecord.objects.select_related("erasure_request").order_by("-at", "-id")
+    if actor:
+        records = records.filter(actor=actor)
+    if interface:
+        records = records.filter(interface=interface)
+    zone = timezone.get_current_timezone()
+    if date_from:
+        records = records.filter(at__gte=datetime.combine(date_from, time.min, tzinfo=zone))
+    if date_to:
+        records = records.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
+    if record_id:
+        records = records.filter(record_id=record_id)
+    return records

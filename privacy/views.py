@@ -1,0 +1,306 @@
+"""The privacy officer's pages: parse input, call one service or selector, render.
+
+Every page needs the view permissions on orders and code usages; erasing
+needs both anonymize permissions, legal holds their own. The rules live in
+the services: these views never decide who may be anonymized.
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+from django.views.generic import ListView, TemplateView
+
+from core.audit import Actor
+from core.errors import BatchRefused
+from core.models import ErasureRequest, Interface
+from orders.models import LegalHold, Order
+from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
+from privacy.forms import (
+    AuditFilterForm,
+    ErasureConfirmForm,
+    ErasureSelectionForm,
+    LegalHoldForm,
+    PersonSearchForm,
+)
+from privacy.selectors import (
+    audit_records,
+    dashboard,
+    erasure_request_receipt,
+    order_with_holds,
+    person_export,
+    person_records,
+)
+from privacy.services import erasure_request_fulfil
+from promotions.filters import CodeUsageFilterSet
+from promotions.models import CodeUsage
+from promotions.services import usages_anonymization_review
+
+VIEW_PERMISSIONS = ("orders.view_order", "promotions.view_codeusage")
+ERASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.anonymize_order", "promotions.anonymize_codeusage")
+HOLD_PLACE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.add_legalhold",)
+HOLD_RELEASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.change_legalhold",)
+
+REFUSED_MESSAGE = "Nothing was anonymized: {count} record(s) may not be anonymized."
+
+
+class PrivacyPageMixin(PermissionRequiredMixin):
+    """Anonymous visitors go to the login page; signed-in users without the permission get a 403 page."""
+
+    permission_required = VIEW_PERMISSIONS
+
+    def handle_no_permission(self):
+        if self.request.user.is_authenticated:
+            return render(self.request, "privacy/forbidden.html", status=403)
+        return super().handle_no_permission()
+
+
+class DashboardView(PrivacyPageMixin, TemplateView):
+    template_name = "privacy/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(dashboard=dashboard(), search_form=PersonSearchForm(), **kwargs)
+
+
+def _search_context(request, person, selection_form=None) -> dict:
+    can_erase = request.user.has_perms(ERASE_PERMISSIONS)
+    if selection_form is None and person is not None and person.found and can_erase:
+        selection_form = ErasureSelectionForm(initial={"q": person.query}, person=person)
+    return {
+        "search_form": PersonSearchForm(initial={"q": person.query} if person else None),
+        "person": person,
+        "selection_form": selection_form,
+        "selected_orders": selection_form.selected("order_ids") if selection_form else set(),
+        "selected_usages": selection_form.selected("usage_ids") if selection_form else set(),
+        "can_erase": can_erase,
+    }
+
+
+class PersonSearchView(PrivacyPageMixin, View):
+    """Find a person: one box; everything held about them, and what can be erased."""
+
+    def get(self, request):
+        form = PersonSearchForm(request.GET or None)
+        person = person_records(form.cleaned_data["q"]) if form.is_valid() else None
+        context = _search_context(request, person)
+        context["search_form"] = form if form.is_bound else context["search_form"]
+        return render(request, "privacy/search.html", context)
+
+
+class PersonExportView(PrivacyPageMixin, View):
+    """Everything held about the person as a JSON download, in EPCC's shapes."""
+
+    def get(self, request):
+        form = PersonSearchForm(request.GET)
+        if not form.is_valid():
+            return redirect("privacy:search")
+        data = person_export(form.cleaned_data["q"])
+        document = {
+            "data": data,
+            "meta": {
+                "exported_at": timezone.now(),
+                "results": {"orders": len(data["orders"]), "usages": len(data["usages"])},
+            },
+        }
+        response = HttpResponse(
+            json.dumps(document, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+            content_type="application/json; charset=utf-8",
+        )
+        # The file name carries a date, never the search key (which may be an email).
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response["Content-Disposition"] = f'attachment; filename="personal-data-{stamp}.json"'
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _preview_context(*, reference, query, order_ids, usage_ids) -> dict:
+    """What anonymizing the selection would do, as the services see it right now."""
+    order_review = orders_anonymization_review(order_ids=order_ids)
+    usage_review = usages_anonymization_review(usage_ids=usage_ids)
+    return {
+        "reference": reference,
+        "query": query,
+        "order_review": order_review,
+        "usage_review": usage_review,
+        "confirm_form": ErasureConfirmForm(
+            initial={
+                "q": query,
+                "reference": reference,
+                "order_ids": [str(pk) for pk in order_review.eligible],
+                "usage_ids": [str(pk) for pk in usage_review.eligible],
+            }
+        ),
+        "has_changes": bool(order_review.eligible or usage_review.eligible),
+    }
+
+
+class ErasurePreviewView(PrivacyPageMixin, View):
+    """Step two: exactly which fields of which records the mask will change, and what is refused."""
+
+    permission_required = ERASE_PERMISSIONS
+
+    def post(self, request):
+        person = person_records(request.POST.get("q", ""))
+        form = ErasureSelectionForm(request.POST, person=person)
+        if not form.is_valid():
+            return render(request, "privacy/search.html", _search_context(request, person, form), status=400)
+        context = _preview_context(
+            reference=form.cleaned_data["reference"],
+            query=person.query,
+            order_ids=form.cleaned_data["order_ids"],
+            usage_ids=form.cleaned_data["usage_ids"],
+        )
+        return render(request, "privacy/preview.html", context)
+
+
+class ErasureConfirmView(PrivacyPageMixin, View):
+    """Step three: anonymize what the preview listed, as one erasure request, all or nothing."""
+
+    permission_required = ERASE_PERMISSIONS
+
+    def post(self, request):
+        form = ErasureConfirmForm(request.POST)
+        if not form.is_valid():
+            for error in form.errors.values():
+                messages.error(request, " ".join(error))
+            return redirect("privacy:search")
+        data = form.cleaned_data
+        try:
+            erasure_request = erasure_request_fulfil(
+                reference=data["reference"],
+                order_ids=data["order_ids"],
+                usage_ids=data["usage_ids"],
+                actor=Actor.for_user(request.user),
+            )
+        except BatchRefused as refused:
+            context = _preview_context(
+                reference=data["reference"],
+                query=data["q"],
+                order_ids=data["order_ids"],
+                usage_ids=data["usage_ids"],
+            )
+            context["refused"] = refused
+            context["refused_message"] = REFUSED_MESSAGE.format(count=len(refused.problems))
+            return render(request, "privacy/preview.html", context, status=422)
+        messages.success(request, f"Erasure request “{erasure_request.reference}” is done.")
+        return redirect("privacy:receipt", pk=erasure_request.pk)
+
+
+class ErasureReceiptView(PrivacyPageMixin, View):
+    """A printable receipt: reference, who, when, which records, which fields; no personal values."""
+
+    def get(self, request, pk):
+        try:
+            erasure_request, records = erasure_request_receipt(pk)
+        except ErasureRequest.DoesNotExist:
+            raise Http404("No such erasure request") from None
+        return render(
+            request,
+            "privacy/receipt.html",
+            {"erasure_request": erasure_request, "records": records},
+        )
+
+
+def _order_page(request, pk, *, hold_form=None, status=200):
+    try:
+        order, holds, review = order_with_holds(pk)
+    except Order.DoesNotExist:
+        raise Http404("No such order") from None
+    context = {
+        "order": order,
+        "holds": holds,
+        "active_hold_ids": {hold.pk for hold in LegalHold.objects.active().filter(order=order)},
+        "problem": review.problems.get(order.pk),
+        "fields": review.eligible.get(order.pk),
+        "already_anonymized": order.pk in review.already_anonymized,
+        "hold_form": hold_form or LegalHoldForm(),
+    }
+    return render(request, "privacy/order.html", context, status=status)
+
+
+class OrderDetailView(PrivacyPageMixin, View):
+    """One order: its statuses, whether it can be anonymized, and its legal holds."""
+
+    def get(self, request, pk):
+        return _order_page(request, pk)
+
+
+class LegalHoldPlaceView(PrivacyPageMixin, View):
+    permission_required = HOLD_PLACE_PERMISSIONS
+
+    def post(self, request, pk):
+        form = LegalHoldForm(request.POST)
+        if form.is_valid():
+            try:
+                hold = legal_hold_place(
+                    order_id=pk,
+                    reason=form.cleaned_data["reason"],
+                    ends_on=form.cleaned_data["ends_on"],
+                    actor=Actor.for_user(request.user),
+                    via=Interface.WEB,
+                )
+            except Order.DoesNotExist:
+                raise Http404("No such order") from None
+            except ValueError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Legal hold placed until {hold.until}.")
+                return redirect("privacy:order", pk=pk)
+        return _order_page(request, pk, hold_form=form, status=400)
+
+
+class LegalHoldReleaseView(PrivacyPageMixin, View):
+    permission_required = HOLD_RELEASE_PERMISSIONS
+
+    def post(self, request, pk):
+        try:
+            hold = legal_hold_release(hold_id=pk, actor=Actor.for_user(request.user), via=Interface.WEB)
+        except LegalHold.DoesNotExist:
+            raise Http404("No such legal hold") from None
+        messages.success(request, "Legal hold released.")
+        return redirect("privacy:order", pk=hold.order_id)
+
+
+class AuditTrailView(PrivacyPageMixin, ListView):
+    """The audit trail, filtered by actor, interface, dates and record id."""
+
+    template_name = "privacy/audit.html"
+    context_object_name = "records"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.filter_form = AuditFilterForm(self.request.GET or None)
+        if self.filter_form.is_bound and not self.filter_form.is_valid():
+            return audit_records().none()
+        filters = self.filter_form.cleaned_data if self.filter_form.is_bound else {}
+        return audit_records(**filters)
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
+
+
+class UsageListView(PrivacyPageMixin, ListView):
+    """Code usages across every promotion, filtered by the API's own FilterSet, newest first."""
+
+    template_name = "privacy/usages.html"
+    context_object_name = "usages"
+    paginate_by = 25
+
+    def get_queryset(self):
+        usages = CodeUsage.objects.select_related("promotion").order_by("-used_on", "-id")
+        self.filterset = CodeUsageFilterSet(self.request.GET or None, queryset=usages)
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            return usages.none()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(filter_form=self.filterset.form, query=query.urlencode(), **kwargs)

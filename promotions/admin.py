@@ -1,0 +1,87 @@
+"""Promotions with their codes, and code usages with "Anonymize selected code usages".
+
+Usages mirror EPCC and are read-only here; only the anonymize action, through
+`usages_anonymize`, changes them.
+"""
+
+from django.contrib import admin
+
+from core.admin_actions import AnonymizationTarget, anonymize_selected
+from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
+from core.models import Interface, RecordType
+from promotions.models import CodeUsage, Promotion, PromotionCode
+from promotions.services import usages_anonymization_review, usages_anonymize
+
+USAGES = AnonymizationTarget(
+    review=lambda ids: usages_anonymization_review(usage_ids=ids),
+    anonymize=lambda ids, actor: usages_anonymize(usage_ids=ids, actor=actor, via=Interface.ADMIN),
+    sample_fields=("used_on", "code", "order_id"),
+    record_type=RecordType.CODE_USAGE,
+)
+
+
+class PromotionCodeInline(admin.TabularInline):
+    model = PromotionCode
+    fields = ("code", "created_at")
+    readonly_fields = ("created_at",)
+    extra = 0
+    # Deleting a code would delete its usages with it.
+    can_delete = False
+
+
+@admin.register(Promotion)
+class PromotionAdmin(admin.ModelAdmin):
+    list_display = ("name", "id", "created_at")
+    search_fields = ("name", "=id")
+    ordering = ("name", "id")
+    inlines = (PromotionCodeInline,)
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a promotion would delete its usages (up to millions) with it.
+        return False
+
+
+@admin.register(CodeUsage)
+class CodeUsageAdmin(admin.ModelAdmin):
+    actions = ["anonymize_selected_code_usages"]
+    list_display = ("id", "used_on", "code", "promotion", "customer_email", "times_used", "anonymized")
+    list_select_related = ("promotion",)
+    list_filter = ("anonymized", "promotion")
+    date_hierarchy = "used_on"
+    # get_search_results below decides how each term is matched.
+    search_fields = ("=id", "=order_id", "=customer_id", "=customer_email", "=code")
+    search_help_text = (
+        "A usage id, order id or customer id, a customer's full email address, or a code (any case)."
+    )
+    ordering = ("-used_on", "-id")
+    list_per_page = 100
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (value := parse_uuid(term)) is not None:
+            return queryset.filter(uuid_equals(("pk", "order_id", "customer_id"), value)), False
+        if looks_like_email(term):
+            return queryset.filter(email_equals("customer_email", term)), False
+        # A code: through its (few) PromotionCode rows, so the usage indexes
+        # that lead with promotion_code serve the search.
+        return queryset.filter(promotion_code__in=PromotionCode.objects.named(term)), False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_anonymize_permission(self, request):
+        return request.user.has_perm("promotions.anonymize_codeusage")
+
+    @admin.action(permissions=["anonymize"], description="Anonymize selected code usages")
+    def anonymize_selected_code_usages(self, request, queryset):
+        return anonymize_selected(self, request, queryset, USAGES)

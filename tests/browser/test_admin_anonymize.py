@@ -1,0 +1,42 @@
+"""An officer anonymizes orders in the admin with a real browser (Debian's chromium)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from orders.models import LegalHold, Order
+
+
+def test_an_officer_anonymizes_selected_orders_in_the_admin(page, screenshot, officer, make_order):
+    eligible = [make_order(), make_order(status="cancelled", shipping="unfulfilled")]
+    refused = make_order(status="complete", payment="paid", shipping="unfulfilled")
+    held = make_order(payment="refunded", shipping="unfulfilled")
+    LegalHold.objects.create(
+        order=held, reason="Chargeback window", ends_on=timezone.localdate() + timedelta(days=30)
+    )
+
+    page.goto("/admin/login/")
+    page.fill("input[name=username]", "officer")
+    page.fill("input[name=password]", "officer-password-1")
+    page.click("input[type=submit]")
+    page.goto("/admin/orders/order/")
+    for order in [*eligible, refused, held]:
+        page.check(f"input.action-select[value='{order.pk}']")
+    page.select_option("select[name=action]", "anonymize_selected_orders")
+    page.click("button[name=index]")
+
+    page.wait_for_selector("#anonymize-summary")
+    assert page.locator("#count-eligible .count").inner_text() == "2"
+    assert page.locator("#count-refused .count").inner_text() == "2"
+    refused_table = page.locator("#refused").inner_text()
+    assert "order:complete, payment:paid, shipping:unfulfilled" in refused_table
+    assert "Chargeback window" in refused_table
+    screenshot("confirmation")
+
+    page.click("input[value='Anonymize the 2 eligible only']")
+
+    success = page.locator("ul.messagelist li.success")
+    success.wait_for()
+    assert "Anonymized 2 orders." in success.inner_text()
+    screenshot("done")
+    assert set(Order.objects.filter(anonymized=True).values_list("pk", flat=True)) == {o.pk for o in eligible}

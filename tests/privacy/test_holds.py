@@ -1,0 +1,80 @@
+"""Legal holds from an order's page: placed, shown, refusing erasure, released."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import AuditAction, AuditRecord
+from orders.models import LegalHold
+
+
+def order_url(order):
+    return reverse("privacy:order", kwargs={"pk": order.pk})
+
+
+def test_an_officer_places_a_hold_with_a_reason_and_end_date(officer_client, person):
+    ends_on = timezone.localdate() + timedelta(days=60)
+
+    response = officer_client.post(
+        reverse("privacy:hold-place", kwargs={"pk": person.eligible.pk}),
+        {"reason": "Chargeback window", "ends_on": ends_on.isoformat()},
+        follow=True,
+    )
+
+    hold = LegalHold.objects.get()
+    assert (hold.order_id, hold.reason, hold.ends_on) == (person.eligible.pk, "Chargeback window", ends_on)
+    assert response.redirect_chain[-1][0] == order_url(person.eligible)
+    html = response.content.decode()
+    assert f"Legal hold placed until {ends_on.isoformat()}" in html
+    assert (
+        f"Order is under legal hold until {ends_on.isoformat()} (Chargeback window); "
+        "it may not be anonymized while the hold lasts"
+    ) in html
+    record = AuditRecord.objects.get(action=AuditAction.HOLD_PLACED)
+    assert (record.interface, record.actor, record.record_id) == ("web", "officer", person.eligible.pk)
+
+
+def test_a_hold_needs_a_reason_and_cannot_end_in_the_past(officer_client, person):
+    url = reverse("privacy:hold-place", kwargs={"pk": person.eligible.pk})
+
+    no_reason = officer_client.post(url, {"reason": " "})
+    in_the_past = officer_client.post(
+        url, {"reason": "Tax", "ends_on": (timezone.localdate() - timedelta(days=1)).isoformat()}
+    )
+
+    assert no_reason.status_code == 400
+    assert "This field is required." in no_reason.content.decode()
+    assert in_the_past.status_code == 400
+    assert "A legal hold cannot end in the past." in in_the_past.content.decode()
+    assert not LegalHold.objects.exists()
+
+
+def test_releasing_a_hold_makes_the_order_eligible_again(officer_client, person):
+    hold = LegalHold.objects.create(order=person.eligible, reason="Tax retention")
+    assert "Tax retention" in officer_client.get(order_url(person.eligible)).content.decode()
+
+    response = officer_client.post(reverse("privacy:hold-release", kwargs={"pk": hold.pk}), follow=True)
+
+    hold.refresh_from_db()
+    assert hold.released_at is not None
+    html = response.content.decode()
+    assert "Legal hold released." in html
+    assert "under legal hold" not in html
+    assert response.context["fields"]  # eligible again: fields to mask
+    assert AuditRecord.objects.filter(action=AuditAction.HOLD_RELEASED, interface="web").count() == 1
+
+
+def test_the_order_page_shows_the_status_refusal(officer_client, person):
+    html = officer_client.get(order_url(person.refused)).content.decode()
+
+    assert "order:complete, payment:paid, shipping:unfulfilled" in html
+
+
+def test_an_unknown_order_or_hold_is_404(officer_client, db):
+    missing = "00000000-0000-4000-8000-000000000000"
+
+    assert officer_client.get(reverse("privacy:order", kwargs={"pk": missing})).status_code == 404
+    assert officer_client.post(reverse("privacy:hold-release", kwargs={"pk": missing})).status_code == 404
+    place = officer_client.post(reverse("privacy:hold-place", kwargs={"pk": missing}), {"reason": "x"})
+    assert place.status_code == 404
