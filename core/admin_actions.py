@@ -61,6 +61,23 @@ class ReviewedRow:
     note: str = ""
 
 
+def summarize_fields(names: list[str]) -> str:
+    """ "customer: name, email; shipping_address: 12 fields; ..." from EPCC's dotted field names."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        head, _, rest = name.partition(".")
+        groups.setdefault(head, []).append(rest)
+    parts = []
+    for head, rests in groups.items():
+        if not any(rests):
+            parts.append(head)
+        elif len(rests) > 3:
+            parts.append(f"{head}: {len(rests)} fields")
+        else:
+            parts.append(f"{head}: {', '.join(rests)}")
+    return "; ".join(parts) or "no personal value set"
+
+
 def selected_ids(queryset) -> list[uuid.UUID]:
     """The selection's primary keys in the change list's order, in one query."""
     return list(queryset.values_list("pk", flat=True))
@@ -173,7 +190,7 @@ def _confirmation_page(modeladmin, request, ids, target) -> TemplateResponse:
         model,
         target,
         eligible,
-        {pk: ", ".join(review.eligible[pk]) or "no personal value set" for pk in eligible},
+        {pk: summarize_fields(review.eligible[pk]) for pk in eligible},
     )
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -181,6 +198,7 @@ def _confirmation_page(modeladmin, request, ids, target) -> TemplateResponse:
         "subtitle": None,
         "opts": opts,
         "objects_name": str(opts.verbose_name_plural),
+        "eligible_name": str(model_ngettext(opts, len(eligible))),
         "action_name": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),

@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -94,6 +95,9 @@ def exception_handler(exc, context):
             exc = exceptions.NotFound(*exc.args)
         elif isinstance(exc, DjangoPermissionDenied):
             exc = exceptions.PermissionDenied(*exc.args)
+        elif isinstance(exc, SuspiciousOperation):
+            # Django's own refusals of a malformed request (too many fields, bad host, ...).
+            exc = exceptions.ParseError("The request cannot be read.")
         if isinstance(exc, exceptions.APIException):
             status = exc.status_code
             if getattr(exc, "auth_header", None):
@@ -150,6 +154,9 @@ class ActionPermissions(BasePermission):
     message = "You do not have permission to perform this action."
 
     def has_permission(self, request, view):
+        if view.action is None:
+            # A method the view does not map (or OPTIONS): let the view answer 405 itself.
+            return True
         needed = getattr(view, "required_permissions", {}).get(view.action)
         if needed is None:
             return False

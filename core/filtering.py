@@ -52,6 +52,7 @@ _DATETIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
     r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?"
 )
+_SPACED_OFFSET = re.compile(r"(T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?) ([0-9]{2}:?[0-9]{2})$")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 
 
@@ -75,6 +76,8 @@ def parse_date_or_datetime(text: str) -> date | datetime:
     Raises ValueError for anything else.
     """
     text = text.strip()
+    # An unencoded "+" in a query string arrives as a space: "...T10:00:00 02:00".
+    text = _SPACED_OFFSET.sub(r"\1+\2", text)
     if _DATE.fullmatch(text):
         day = date.fromisoformat(text)
         if day == date.max:  # its end would not be representable

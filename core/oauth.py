@@ -56,6 +56,10 @@ class AccessTokenView(APIView):
     # Per client address: guessing secrets is slow.
     throttle_classes = [AnonRateThrottle]
 
+    def get_authenticate_header(self, request):
+        # Without it DRF turns a failed authentication into a 403; EPCC answers 401.
+        return "Bearer"
+
     @extend_schema(
         operation_id="oauth_access_token",
         summary="Get an access token (client_credentials)",

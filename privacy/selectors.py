@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, Q, Subquery, Value
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -93,7 +93,7 @@ def _person_filters(query: str, kind: str) -> tuple[Q, Q]:
     key = uuid.UUID(query)
     # An order id stands for the customer who placed it: their other orders too.
     customer_of_order = Subquery(
-        Order.objects.filter(pk=key, customer_id__isnull=False).values("customer_id")[:1]
+        Order.objects.filter(pk=key, customer_id__isnull=False).order_by().values("customer_id")[:1]
     )
     orders = Q(pk=key) | Q(customer_id=key) | Q(account_id=key) | Q(customer_id=customer_of_order)
     usages = (
@@ -186,12 +186,14 @@ class Dashboard:
     not_yet: list[StatusCount]  # statuses do not allow it yet, by combination
     not_yet_total: int
     held: int  # statuses allow it but a legal hold stops it
+    held_not_eligible: int  # held, and their statuses refuse it anyway (counted in not_yet)
     holds: list[LegalHold]
     orders_total: int
     orders_anonymized: int
     usages_total: int
     usages_anonymized: int
     recent: list[AuditRecord]
+    holds_shown: int = 20
 
 
 DASHBOARD_HOLDS_SHOWN = 20
@@ -199,64 +201,73 @@ DASHBOARD_RECENT_SHOWN = 15
 
 
 def dashboard() -> Dashboard:
-    """The figures of the dashboard: one aggregate query per block."""
-    active_hold = LegalHold.objects.active().filter(order_id=OuterRef("pk"))
-    # One grouped query over the orders answers waiting, not-yet and held at
-    # once; a status combination is at most 48 groups, times two for holds.
+    """The figures of the dashboard: one aggregate query per block, whatever the number of rows.
+
+    Which orders are eligible is decided by the ANONYMIZABLE rule in SQL,
+    never restated here.
+    """
+    # Every order in one scan, grouped by its statuses: a few dozen groups.
     groups = (
-        Order.objects.filter(anonymized=False)
-        .annotate(held=Exists(active_hold))
-        .values("status", "payment", "shipping", "held")
+        Order.objects.values("status", "payment", "shipping", "anonymized")
         .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
         .order_by()
     )
-    waiting = held = 0
-    not_yet: dict[tuple[str, str, str], int] = {}
-    for group in groups:
-        if group["eligible"]:
-            if group["held"]:
-                held += group["count"]
-            else:
-                waiting += group["count"]
-        else:
-            key = (group["status"], group["payment"], group["shipping"])
-            not_yet[key] = not_yet.get(key, 0) + group["count"]
-    not_yet_rows = sorted(
-        (StatusCount(*key, count=count) for key, count in not_yet.items()), key=lambda row: -row.count
+    # Orders not yet anonymized under a hold in force, grouped the same way.
+    held_groups = (
+        Order.objects.filter(anonymized=False, pk__in=LegalHold.objects.active().values("order_id"))
+        .values("status", "payment", "shipping")
+        .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
+        .order_by()
     )
-    orders = Order.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
+    orders_total = orders_anonymized = eligible = 0
+    not_yet: list[StatusCount] = []
+    for group in groups:
+        orders_total += group["count"]
+        if group["anonymized"]:
+            orders_anonymized += group["count"]
+        elif group["eligible"]:
+            eligible += group["eligible"]
+        else:
+            not_yet.append(
+                StatusCount(group["status"], group["payment"], group["shipping"], count=group["count"])
+            )
+    held_groups = list(held_groups)
+    held = sum(group["eligible"] for group in held_groups)
+    not_yet.sort(key=lambda row: -row.count)
     usages = CodeUsage.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
     holds = list(
         LegalHold.objects.active()
-        .filter(order__anonymized=False)
         .only("id", "order_id", "reason", "ends_on", "created_at")
         .order_by(F("ends_on").asc(nulls_last=True), "-created_at")[:DASHBOARD_HOLDS_SHOWN]
     )
     recent = list(AuditRecord.objects.order_by("-at", "-id")[:DASHBOARD_RECENT_SHOWN])
     return Dashboard(
-        waiting=waiting,
-        not_yet=not_yet_rows,
-        not_yet_total=sum(not_yet.values()),
+        waiting=eligible - held,
+        not_yet=not_yet,
+        not_yet_total=sum(row.count for row in not_yet),
         held=held,
+        held_not_eligible=sum(group["count"] - group["eligible"] for group in held_groups),
         holds=holds,
-        orders_total=orders["total"],
-        orders_anonymized=orders["anonymized"],
+        orders_total=orders_total,
+        orders_anonymized=orders_anonymized,
         usages_total=usages["total"],
         usages_anonymized=usages["anonymized"],
         recent=recent,
+        holds_shown=DASHBOARD_HOLDS_SHOWN,
     )
 
 
 def erasure_request_receipt(erasure_request_id) -> tuple[ErasureRequest, list[AuditRecord]]:
     """An erasure request and the audit records it left, orders first."""
     erasure_request = ErasureRequest.objects.select_related("created_by").get(pk=erasure_request_id)
-    records = list(erasure_request.audit_records.order_by("record_type", "record_id"))
+    # "order" sorts after "code_usage": descending puts the orders first.
+    records = list(erasure_request.audit_records.order_by("-record_type", "record_id"))
     return erasure_request, records
 
 
 def order_with_holds(order_id) -> tuple[Order, list[LegalHold], Review]:
     """One order, all its holds (newest first) and what anonymizing it would do."""
-    order = Order.objects.for_epcc().get(pk=order_id)
+    order = Order.objects.get(pk=order_id)
     holds = list(order.holds.select_related("created_by", "released_by").order_by("-created_at"))
     return order, holds, orders_anonymization_review(order_ids=[order.pk])
 

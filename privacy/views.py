@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
@@ -53,6 +54,12 @@ class PrivacyPageMixin(PermissionRequiredMixin):
     """Anonymous visitors go to the login page; signed-in users without the permission get a 403 page."""
 
     permission_required = VIEW_PERMISSIONS
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        # These pages show personal data: no browser or proxy should keep a copy.
+        add_never_cache_headers(response)
+        return response
 
     def handle_no_permission(self):
         if self.request.user.is_authenticated:
@@ -114,7 +121,6 @@ class PersonExportView(PrivacyPageMixin, View):
         # The file name carries a date, never the search key (which may be an email).
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="personal-data-{stamp}.json"'
-        response["Cache-Control"] = "no-store"
         return response
 
 
@@ -303,4 +309,20 @@ class UsageListView(PrivacyPageMixin, ListView):
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        return super().get_context_data(filter_form=self.filterset.form, query=query.urlencode(), **kwargs)
+        return super().get_context_data(
+            filter_form=usage_filter_form(self.filterset), query=query.urlencode(), **kwargs
+        )
+
+
+def usage_filter_form(filterset):
+    """The FilterSet's own form, with hints a person needs and the API does not."""
+    form = filterset.form
+    for name, field in form.fields.items():
+        if name.startswith("used_on"):
+            field.widget.attrs.setdefault("placeholder", "YYYY-MM-DD or ISO datetime")
+        elif name in ("id", "customer_id", "order_id"):
+            field.widget.attrs.setdefault("placeholder", "UUID")
+    if "anonymized" in form.fields:
+        # django-filter's "Unknown" reads as a state; here it means "either".
+        form.fields["anonymized"].widget.choices = (("unknown", "either"), ("true", "yes"), ("false", "no"))
+    return form

@@ -73,6 +73,8 @@ class CodeUsage(models.Model):
             ),
             models.Index(fields=["promotion_code", "used_on", "id"], name="usage_code_used_idx"),
             models.Index(fields=["promotion", "used_on", "id"], name="usage_promo_used_idx"),
+            # The admin's list of every usage, newest first, and its date drill-down.
+            models.Index(fields=["used_on", "id"], name="usage_used_idx"),
             models.Index(Upper("customer_email"), name="usage_email_upper_idx"),
             models.Index(fields=["customer_id"], name="usage_customer_idx"),
             models.Index(fields=["account_id"], name="usage_account_idx"),

@@ -124,7 +124,8 @@ def test_the_confirmation_page_lists_what_will_and_will_not_be_anonymized(office
     assert response.context["already_count"] == 1
     will = section(html, "eligible")
     assert str(mixed_selection["eligible"].pk) in will
-    assert "customer.email" in will  # the fields it will mask, by name
+    assert "customer: name, email" in will  # the fields it will mask, by name
+    assert "shipping_address: 12 fields" in will
     wont = section(html, "refused")
     assert str(mixed_selection["refused"].pk) in wont
     assert "Order has status: order:complete, payment:paid, shipping:unfulfilled" in wont

@@ -15,6 +15,12 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The users these tests make log in with tokens, never passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def fresh_throttles():
     # Throttle counters live in the cache, which outlives a test's transaction.
     cache.clear()

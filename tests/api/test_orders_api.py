@@ -23,7 +23,7 @@ def without_updated_at(document):
     return document
 
 
-# --- Anonymize: success --------------------------------------------------------------
+# --- Anonymize: success ---------------------------------------------------------------------------
 
 
 def test_seed_003_order_anonymized_answers_the_seed_document(api_client, seed, seed_003_order):
@@ -101,7 +101,7 @@ def test_query_count_is_the_same_for_1_and_500_orders(api_client, make_order, dj
     assert len(batch.captured_queries) == len(single.captured_queries)
 
 
-# --- Anonymize: refusals ---------------------------------------------------------------
+# --- Anonymize: refusals --------------------------------------------------------------------------
 
 
 def test_refused_order_is_exactly_seed_003s_422(api_client, make_order):
@@ -223,7 +223,7 @@ def test_default_batch_limit_is_1000(api_client):
     assert "At most 1000" in response.json()["errors"][0]["detail"]
 
 
-# --- Reads ---------------------------------------------------------------------------------
+# --- Reads ----------------------------------------------------------------------------------------
 
 
 def test_get_order_answers_the_epcc_document(api_client, seed_003_order):

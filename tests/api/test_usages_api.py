@@ -54,7 +54,7 @@ def seed_001_usage(seed, make_promotion):
     return promotion
 
 
-# --- Anonymize -----------------------------------------------------------------------------
+# --- Anonymize ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", ANONYMIZE_PATHS)
@@ -128,7 +128,7 @@ def test_usage_query_count_is_the_same_for_1_and_500(
     assert response.status_code == 200 and len(response.json()["data"]) == 500
 
 
-# --- Lists: seed 001 ----------------------------------------------------------------------------
+# --- Lists: seed 001 ------------------------------------------------------------------------------
 
 
 def test_seed_001_list_answers_the_seed_document(api_client, seed, seed_001_usage):
@@ -276,7 +276,7 @@ def test_paging_bounds_are_accepted(api_client, seven_usages):
     assert api_client.get(path, {"page[limit]": 1, "page[offset]": 10000}).status_code == 200
 
 
-# --- Sort ---------------------------------------------------------------------------------------------
+# --- Sort -----------------------------------------------------------------------------------------
 
 
 def test_sort_by_used_on_breaks_ties_on_id(api_client, make_promotion, make_usage):
@@ -297,7 +297,7 @@ def test_sort_by_used_on_breaks_ties_on_id(api_client, make_promotion, make_usag
     assert descending == list(reversed(expected))
 
 
-# --- Filters ---------------------------------------------------------------------------------------------
+# --- Filters --------------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -58,7 +59,10 @@ ROW_QUOTING_ERROR = f"null value violates not-null constraint DETAIL: Failing ro
 
 
 def leaked(text: str, values=PERSONAL_VALUES) -> list[str]:
-    return [value for value in values if value in text]
+    """The values found in `text`, as they are or url-encoded (as in a query string)."""
+    return [
+        value for value in values if any(form in text for form in (value, quote(value), quote_plus(value)))
+    ]
 
 
 @pytest.fixture

@@ -116,3 +116,11 @@ def test_every_form_of_the_officer_pages_carries_a_csrf_token(officer_client, pe
         post_forms = html.count('method="post"')
         assert post_forms >= 1
         assert html.count("csrfmiddlewaretoken") == post_forms
+
+
+def test_pages_with_personal_data_are_never_cached(officer_client, person):
+    for response in (
+        officer_client.get(reverse("privacy:search"), {"q": person.email}),
+        officer_client.get(reverse("privacy:export"), {"q": person.email}),
+    ):
+        assert "no-store" in response["Cache-Control"]

@@ -78,3 +78,16 @@ def test_an_unknown_order_or_hold_is_404(officer_client, db):
     assert officer_client.post(reverse("privacy:hold-release", kwargs={"pk": missing})).status_code == 404
     place = officer_client.post(reverse("privacy:hold-place", kwargs={"pk": missing}), {"reason": "x"})
     assert place.status_code == 404
+
+
+def test_the_order_page_costs_a_fixed_number_of_queries(
+    officer_client, person, django_assert_max_num_queries
+):
+    for n in range(5):
+        LegalHold.objects.create(order=person.eligible, reason=f"Hold {n}")
+
+    # session, user, two of permissions; order, holds, active holds, and the review's queries
+    with django_assert_max_num_queries(12):
+        response = officer_client.get(order_url(person.eligible))
+
+    assert response.content.decode().count("Hold ") >= 5

@@ -40,6 +40,7 @@ def test_the_dashboard_figures(orders_in_every_state, make_usage):
     assert figures.waiting == 3
     assert figures.held == 1
     assert figures.not_yet_total == 4
+    assert figures.held_not_eligible == 1
     assert [(row.status, row.payment, row.shipping, row.count) for row in figures.not_yet][0] == (
         "complete",
         "paid",
@@ -58,8 +59,8 @@ def test_the_dashboard_page_costs_a_fixed_number_of_queries(
     for _ in range(20):
         LegalHold.objects.create(order=make_order(), reason="More holds")
 
-    # session, user, permissions, grouped orders, order counts, usage counts, holds, audit
-    with django_assert_max_num_queries(10):
+    # session, user, two of permissions; orders grouped, held orders grouped, usages, holds, audit
+    with django_assert_max_num_queries(9):
         response = officer_client.get(reverse("privacy:dashboard"))
 
     html = response.content.decode()

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         def progress(label, done, total):
             # About every tenth of the way, and at the end.
             tenth = done * 10 // max(total, 1)
-            if done == total or tenth > reported.get(label, 0):
+            if tenth > reported.get(label, 0):
                 reported[label] = tenth
                 self.stdout.write(f"  {label}: {done:,}/{total:,} ({time.monotonic() - started:.1f}s)")
                 self.stdout.flush()

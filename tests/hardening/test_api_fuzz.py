@@ -1,0 +1,158 @@
+"""Fuzz the API from its own OpenAPI schema (schemathesis), in-process through the WSGI app.
+
+Every operation of /api/schema/ gets generated requests (valid and invalid)
+with a real Bearer token over seeded data. No response may be a 500, every
+response must match the schema, and every error must be EPCC's envelope.
+Bounded (few examples per operation) so the file runs in well under a minute.
+"""
+
+import copy
+import os
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from django.test import Client
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from core.services import api_key_create
+from promotions.models import Promotion, PromotionCode
+
+SCALE = int(os.environ.get("HARDENING_EXAMPLES", "1"))
+# Seeded records the generated paths point at half of the time (the rest are random ids: 404s).
+PROMOTION_ID = "26067b82-a50c-462c-b3ed-1ca77aa13bd1"
+ORDER_ID = "0f9e6c5e-2b1f-4f4e-9d55-3c3f2d1e0a11"
+CODE = "SUMMER10"
+
+
+def served_schema() -> dict:
+    return Client().get("/api/schema/?format=json").json()
+
+
+def as_intended(raw: dict) -> dict:
+    """The served schema with its known mistakes corrected (see KNOWN_SCHEMA_MISTAKES).
+
+    Fuzzing against the corrected copy keeps every other check strict; the
+    strict-xfail tests below fail once the served schema is fixed, so this
+    function can then go.
+    """
+    raw = copy.deepcopy(raw)
+    components = raw["components"]["schemas"]
+    for name, component in components.items():
+        if not name.startswith("Paginated"):
+            continue
+        for link in component["properties"]["links"]["properties"].values():
+            link.pop("format", None)
+        items = component["properties"]["data"]["items"]
+        wrapped = components[items["$ref"].rsplit("/", 1)[1]]
+        if "data" in wrapped.get("properties", {}):
+            component["properties"]["data"]["items"] = wrapped["properties"]["data"]["items"]
+    for name in ("client_id", "client_secret"):
+        components["AccessTokenRequest"]["properties"][name]["minLength"] = 1
+    return raw
+
+
+KNOWN_SCHEMA_MISTAKES = """
+1. core/pagination.py get_paginated_response_schema: links are `format: uri`, but they carry
+   EPCC's unescaped page[limit] brackets (as seed 001 shows), which RFC 3986 does not allow in a
+   query. Fix: {"type": "string"} (a description may say "absolute URL").
+2. orders/api.py, promotions/api.py list(): responses={200: <{"data": [...]} serializer>}, and the
+   paginator wraps that again, so each item of `data` is described as {"data": [...]}. Fix: give
+   list() the single-document serializer with many=True and let the paginator wrap it.
+3. core/oauth.py AccessTokenRequest: client_id and client_secret may be "" by the schema, but the
+   endpoint answers 400. Fix: CharField(min_length=1) in the schema serializer (minLength: 1).
+"""
+
+schema = schemathesis.openapi.from_dict(as_intended(served_schema()))
+schema.app = get_wsgi_application()
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    if not path_parameters:
+        return st.just(path_parameters)
+    seeded = dict(path_parameters)
+    if "promotion_id" in seeded:
+        seeded["promotion_id"] = PROMOTION_ID
+    if "code" in seeded:
+        seeded["code"] = st.sampled_from([CODE, CODE.lower()])
+    for name in ("id", "pk"):
+        if name in seeded:
+            seeded[name] = ORDER_ID
+    if seeded == path_parameters:
+        return st.just(path_parameters)
+    seeded = st.fixed_dictionaries(
+        {k: v if isinstance(v, st.SearchStrategy) else st.just(v) for k, v in seeded.items()}
+    )
+    return st.one_of(st.just(path_parameters), seeded)
+
+
+def epcc_error_envelope(ctx, response, case):
+    """Every error answer is {"errors": [{"status", "title", "detail", "meta"?}, ...]}."""
+    if response.status_code < 400:
+        return None
+    body = response.json()
+    assert set(body) == {"errors"}, f"not EPCC's envelope: {body}"
+    assert isinstance(body["errors"], list) and body["errors"], body
+    for entry in body["errors"]:
+        assert {"status", "title", "detail"} <= set(entry) <= {"status", "title", "detail", "meta"}, entry
+        assert isinstance(entry["status"], int) and entry["title"] and entry["detail"], entry
+        assert "Traceback" not in entry["detail"], entry
+    return None
+
+
+@pytest.fixture
+def bearer(officer, make_order, make_usage):
+    """A real token of a privacy officer, and data for the lists to return."""
+    make_order(id=ORDER_ID, shipping="fulfilled")
+    make_order(shipping="unfulfilled")
+    promotion = Promotion.objects.create(id=PROMOTION_ID, name="Summer")
+    PromotionCode.objects.create(promotion=promotion, code=CODE)
+    for _ in range(3):
+        make_usage(promotion=promotion, code=CODE)
+    _, token = api_key_create(name="fuzz", user=officer)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=8 * SCALE,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_api_holds_to_its_schema(case, bearer):
+    case.call_and_validate(headers=bearer, additional_checks=[epcc_error_envelope])
+
+
+# --- The served schema's known mistakes (strict: these fail once the schema is fixed) ---------
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 1: links declared format: uri")
+def test_served_schema_lets_links_keep_epccs_brackets():
+    for name, component in served_schema()["components"]["schemas"].items():
+        if name.startswith("Paginated"):
+            links = component["properties"]["links"]["properties"].values()
+            assert all("format" not in link for link in links), name
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 2: list items wrapped in a second document")
+def test_served_schema_describes_list_items_as_single_documents():
+    components = served_schema()["components"]["schemas"]
+    for name, component in components.items():
+        if name.startswith("Paginated"):
+            item = components[component["properties"]["data"]["items"]["$ref"].rsplit("/", 1)[1]]
+            assert "data" not in item.get("properties", {}), name
+
+
+@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 3: empty client credentials allowed")
+def test_served_schema_says_client_credentials_are_not_empty():
+    request = served_schema()["components"]["schemas"]["AccessTokenRequest"]["properties"]
+    assert request["client_id"].get("minLength", 0) >= 1
+    assert request["client_secret"].get("minLength", 0) >= 1
