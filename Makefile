@@ -19,7 +19,7 @@ install: $(STAMP)
 ## make run: install, migrate, load demo data the first time, print the demo logins, serve.
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make test: install (Python packages and Debian's chromium), lint, run the whole suite.

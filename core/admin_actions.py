@@ -25,6 +25,7 @@ from django.contrib.admin.utils import model_ngettext
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 
 from core.audit import Actor
@@ -47,6 +48,9 @@ class AnonymizationTarget:
     """What the shared action needs to know about one kind of record."""
 
     review: Callable[[list[uuid.UUID]], Review]
+    # The part of a selection the service would change now ("eligible only"),
+    # in the rule's queryset form, so that path needs no review of its own.
+    eligible: Callable[[QuerySet], QuerySet]
     anonymize: Callable[[list[uuid.UUID], Actor], Outcome]
     # Non-personal columns the confirmation page shows beside each sampled id.
     sample_fields: tuple[str, ...]
@@ -85,24 +89,27 @@ def selected_ids(queryset) -> list[uuid.UUID]:
 
 def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarget):
     """Confirm, then anonymize the selected records through the service (see module doc)."""
-    ids = selected_ids(queryset)
     if request.POST.get("post"):
         if not modeladmin.has_anonymize_permission(request):
             raise PermissionDenied
-        eligible_only = request.POST.get("eligible_only") == "yes"
-        _anonymize_confirmed(modeladmin, request, ids, target, eligible_only=eligible_only)
+        _anonymize_confirmed(
+            modeladmin, request, queryset, target, eligible_only=request.POST.get("eligible_only") == "yes"
+        )
         # None: the admin redirects back to the change list, as after delete_selected.
         return None
-    return _confirmation_page(modeladmin, request, ids, target)
+    return _confirmation_page(modeladmin, request, selected_ids(queryset), target)
 
 
-def _anonymize_confirmed(modeladmin, request, ids, target, *, eligible_only: bool) -> None:
+def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only: bool) -> None:
     opts = modeladmin.model._meta
     left_out = 0
     if eligible_only:
-        review = target.review(ids)
-        left_out = len(review.problems)
-        ids = list(review.eligible)
+        # The eligible part only; the service checks every one of them again
+        # under lock, so a change since the confirmation page still refuses.
+        ids = selected_ids(target.eligible(queryset))
+        left_out = queryset.count() - len(ids)
+    else:
+        ids = selected_ids(queryset)
     if not ids:
         modeladmin.message_user(
             request,
@@ -129,7 +136,7 @@ def _anonymize_confirmed(modeladmin, request, ids, target, *, eligible_only: boo
     if outcome.already_anonymized:
         parts.append(f"{len(outcome.already_anonymized)} were already anonymized.")
     if left_out:
-        parts.append(f"{left_out} that may not be anonymized were left as they were.")
+        parts.append(f"{left_out} others (refused or already anonymized) were left as they were.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
 
 

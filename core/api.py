@@ -23,7 +23,15 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import BatchRefused, PrivacyError, Problem
-from core.filtering import MAX_TERMS, OPERATORS, FilterSyntaxError, filterset_data, parse_filter
+from core.filtering import (
+    MAX_FILTER_LENGTH,
+    MAX_TERMS,
+    OPERATORS,
+    FilterSyntaxError,
+    filter_pattern,
+    filterset_layers,
+    parse_filter,
+)
 
 logger = logging.getLogger("core.api")
 
@@ -230,11 +238,14 @@ class EpccFilterBackend(BaseFilterBackend):
         if not terms:
             return queryset
         extra = view.get_filterset_kwargs() if hasattr(view, "get_filterset_kwargs") else {}
-        filterset = view.filterset_class(filterset_data(terms), queryset=queryset, request=request, **extra)
-        if not filterset.is_valid():
-            messages = [f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()]
-            raise exceptions.ValidationError({"filter": messages})
-        return filterset.qs
+        # A field and operator given twice both apply: one FilterSet pass per layer.
+        for data in filterset_layers(terms):
+            filterset = view.filterset_class(data, queryset=queryset, request=request, **extra)
+            if not filterset.is_valid():
+                messages = [f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()]
+                raise exceptions.ValidationError({"filter": messages})
+            queryset = filterset.qs
+        return queryset
 
     def get_schema_operation_parameters(self, view):
         fields = "; ".join(
@@ -251,7 +262,11 @@ class EpccFilterBackend(BaseFilterBackend):
                     f"{MAX_TERMS}. Fields and operators: {fields}. Dates are YYYY-MM-DD (the whole "
                     "UTC day) or ISO 8601 datetimes. Anything else is a 400."
                 ),
-                "schema": {"type": "string"},
+                "schema": {
+                    "type": "string",
+                    "pattern": filter_pattern(view.filter_fields),
+                    "maxLength": MAX_FILTER_LENGTH,
+                },
                 "example": view.filter_example,
             }
         ]

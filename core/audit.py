@@ -1,8 +1,12 @@
 """Who did what: the actor of a change and the audit records it leaves."""
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.db import connection
+from django.db.models import CharField
 
 from core.models import ApiKey, AuditAction, AuditRecord, ErasureRequest, Interface
 
@@ -50,6 +54,18 @@ def audit_records_create(
     `changed_fields` maps a record id to the names of the fields changed.
     """
     batch_id = uuid.uuid4()
+    if connection.vendor == "postgresql":
+        _audit_records_insert_unnest(
+            actor=actor,
+            via=via,
+            record_type=record_type,
+            changed_fields=changed_fields,
+            at=at,
+            action=action,
+            erasure_request=erasure_request,
+            batch_id=batch_id,
+        )
+        return batch_id
     AuditRecord.objects.bulk_create(
         [
             AuditRecord(
@@ -69,3 +85,46 @@ def audit_records_create(
         ]
     )
     return batch_id
+
+
+def _audit_records_insert_unnest(
+    *, actor, via, record_type, changed_fields, at, action, erasure_request, batch_id
+):
+    """The same rows as the bulk_create, built by PostgreSQL from two arrays.
+
+    A batch of 1000 orders spent more time building 1000 model instances and
+    their VALUES list in Python than the database spent inserting them; here
+    Python only lists the ids and the field names.
+    """
+    fields = {f.name: f for f in AuditRecord._meta.concrete_fields}
+    shared = ("at", "action", "actor", "actor_user", "actor_key", "interface", "record_type", "batch_id")
+    shared += ("erasure_request",)
+    columns = ", ".join(connection.ops.quote_name(fields[n].column) for n in (*shared, "record_id", "fields"))
+    # Typed placeholders: an untyped NULL in a SELECT list would be taken as text.
+    # Text, not varchar(n), which would cut a long value where an INSERT raises.
+    values = ", ".join(
+        f"%s::{'text' if isinstance(fields[n], CharField) else fields[n].db_type(connection)}" for n in shared
+    )
+    sql = (
+        f"INSERT INTO {connection.ops.quote_name(AuditRecord._meta.db_table)} ({columns}) "  # noqa: S608
+        f"SELECT {values}, r.record_id, r.fields::jsonb "
+        "FROM unnest(%s::uuid[], %s::text[]) AS r(record_id, fields)"
+    )
+    user_id = actor.user.pk if getattr(actor.user, "pk", None) else None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                at,
+                action,
+                actor.label,
+                user_id,
+                actor.api_key.pk if actor.api_key else None,
+                via,
+                record_type,
+                batch_id,
+                erasure_request.pk if erasure_request else None,
+                list(changed_fields),
+                [json.dumps(sorted(fields)) for fields in changed_fields.values()],
+            ],
+        )

@@ -736,10 +736,9 @@ def demo_data_load(
             for chunk in chunks:
                 submit(chunk)
                 progress(label, counts.get(model._meta.label, 0), total)
-        if pending is not None:
-            pending.result()
-    progress("orders", counts.get(Order._meta.label, 0), data.order_count)
-    progress("usages", counts.get(CodeUsage._meta.label, 0), data.usage_count)
+            if pending is not None:
+                pending.result()
+            progress(label, counts.get(model._meta.label, 0), total)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")

@@ -10,7 +10,8 @@ The grammar (EPCC's "Filtering" page)::
 
 An unquoted value runs up to the closing parenthesis and may hold ":" (ISO
 datetimes do) and spaces, but not "(", ")", "," or '"'; anything else must be
-quoted. Values are never empty. A field may carry each operator once.
+quoted. Values are never empty and hold no control characters. The same
+field and operator may come twice (both apply: terms are ANDed).
 
 Public API (other modules and tests rely on these names):
 
@@ -20,6 +21,8 @@ Public API (other modules and tests rely on these names):
   to its operators (then any non-empty text value is accepted). An empty or missing
   text is no terms. Raises ``FilterSyntaxError`` (a ValueError) whose message names
   the part that did not parse, e.g. ``unknown field "foo" in "eq(foo,1)"``.
+- ``filter_pattern(allowed) -> str``: a regular expression of the filters `allowed`
+  accepts (for the OpenAPI schema; dates in it stop at the 28th, so it is narrower).
 - ``format_filter(terms: Iterable[FilterTerm]) -> str``: the text of these terms,
   quoting values where needed, so that
   ``parse_filter(format_filter(parse_filter(s, a)), a) == parse_filter(s, a)``.
@@ -27,6 +30,8 @@ Public API (other modules and tests rely on these names):
   terms: ``eq(f,v)`` becomes ``{"f": v}``, ``op(f,v)`` becomes ``{"f_op": v}``. Every
   FilterSet names its filters that way, so the API does parse -> FilterSet and the
   admin and the pages fill the same FilterSet from a plain GET form.
+  ``filterset_layers(terms) -> list[dict]``: the same, split so that no dict repeats a
+  key (a filter naming one field and operator twice is applied layer by layer).
 - ``DateOrDateTimeFilter``: a django-filter filter taking ``YYYY-MM-DD`` or an ISO
   8601 datetime; a bare date is the whole UTC day (``gt`` after its end, ``ge`` from
   its start, ``lt`` before its start, ``le`` to its end, ``eq`` the whole day).
@@ -34,7 +39,7 @@ Public API (other modules and tests rely on these names):
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
@@ -53,7 +58,17 @@ _DATETIME = re.compile(
     r"([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?"
 )
 _SPACED_OFFSET = re.compile(r"(T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?) ([0-9]{2}:?[0-9]{2})$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
+
+
+# Regular expressions of values, for the OpenAPI schema's `pattern` of `filter`.
+VALUE_PATTERN = r'(?:[^(),"\x00-\x1f\x7f]+|"(?:[^"\\\x00-\x1f\x7f]|\\[^\x00-\x1f\x7f])+")'
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+DATETIME_PATTERN = (
+    "(?:19|20)[0-9]{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    "(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.][0-9]{1,6})?)?(?:Z|[+-](?:0[0-9]|1[0-3]):[0-5][0-9])?)?"
+)
 
 
 class FilterSyntaxError(ValueError):
@@ -115,7 +130,9 @@ class FilterField:
     ops: frozenset[str]
     check: Callable[[str], None] | None = None
     expects: str = "a value"
-    choices: tuple[str, ...] = field(default=())
+    # The values it accepts as a regular expression, for the OpenAPI schema
+    # (the check is the authority; the pattern may be narrower, never wider).
+    pattern: str = VALUE_PATTERN
 
     @classmethod
     def text(cls, *ops: str) -> "FilterField":
@@ -123,15 +140,17 @@ class FilterField:
 
     @classmethod
     def uuid(cls, *ops: str) -> "FilterField":
-        return cls(frozenset(ops), _check_uuid, "a UUID")
+        return cls(frozenset(ops), _check_uuid, "a UUID", UUID_PATTERN)
 
     @classmethod
     def datetime(cls, *ops: str) -> "FilterField":
-        return cls(frozenset(ops), _check_date, "a date (YYYY-MM-DD) or an ISO 8601 datetime")
+        return cls(
+            frozenset(ops), _check_date, "a date (YYYY-MM-DD) or an ISO 8601 datetime", DATETIME_PATTERN
+        )
 
     @classmethod
     def boolean(cls, *ops: str) -> "FilterField":
-        return cls(frozenset(ops), _check_bool, "true or false")
+        return cls(frozenset(ops), _check_bool, "true or false", "(?:true|false)")
 
     @classmethod
     def choice(cls, choices: Iterable[str], *ops: str) -> "FilterField":
@@ -141,7 +160,8 @@ class FilterField:
             if text not in choices:
                 raise ValueError("not a known value")
 
-        return cls(frozenset(ops), check, "one of " + ", ".join(choices), choices)
+        pattern = "(?:" + "|".join(re.escape(choice) for choice in choices) + ")"
+        return cls(frozenset(ops), check, "one of " + ", ".join(choices), pattern)
 
 
 def _as_field(spec) -> FilterField:
@@ -214,14 +234,13 @@ def parse_filter(text: str | None, allowed: Mapping[str, FilterField | Iterable[
 
     See the module docstring for the grammar; raises FilterSyntaxError.
     """
-    if text is None or not text.strip():
+    if not text:
         return []
     if len(text) > MAX_FILTER_LENGTH:
         raise FilterSyntaxError(f"filter is longer than {MAX_FILTER_LENGTH} characters")
     fields = {name: _as_field(spec) for name, spec in allowed.items()}
     reader = _Reader(text)
     terms: list[FilterTerm] = []
-    seen: set[tuple[str, str]] = set()
     while True:
         start = reader.pos
         if len(terms) == MAX_TERMS:
@@ -247,14 +266,13 @@ def parse_filter(text: str | None, allowed: Mapping[str, FilterField | Iterable[
             raise reader.error(f'operator "{op}" not supported on "{name}"', start, f"supported: {ops}")
         if not value:
             raise reader.error("empty value", start)
+        if _CONTROL.search(value):
+            raise reader.error("control characters in a value", start)
         if spec.check is not None:
             try:
                 spec.check(value)
             except ValueError:
                 raise reader.error(f'"{name}" expects {spec.expects}', start) from None
-        if (op, name) in seen:
-            raise reader.error(f'"{op}" on "{name}" given twice', start, "each field takes an operator once")
-        seen.add((op, name))
         terms.append(FilterTerm(op=op, field=name, value=value))
         if reader.pos == len(text):
             return terms
@@ -272,9 +290,40 @@ def format_filter(terms: Iterable[FilterTerm]) -> str:
     return ":".join(f"{term.op}({term.field},{_format_value(term.value)})" for term in terms)
 
 
+def filterset_key(term: FilterTerm) -> str:
+    return term.field if term.op == "eq" else f"{term.field}_{term.op}"
+
+
 def filterset_data(terms: Iterable[FilterTerm]) -> dict[str, str]:
-    """FilterSet data for parsed terms: eq(f,v) -> {"f": v}, op(f,v) -> {"f_op": v}."""
-    return {term.field if term.op == "eq" else f"{term.field}_{term.op}": term.value for term in terms}
+    """FilterSet data for parsed terms: eq(f,v) -> {"f": v}, op(f,v) -> {"f_op": v}.
+
+    A key given twice keeps its last value; use filterset_layers to keep both.
+    """
+    return {filterset_key(term): term.value for term in terms}
+
+
+def filterset_layers(terms: Iterable[FilterTerm]) -> list[dict[str, str]]:
+    """FilterSet data dicts, none repeating a key; applying each in turn ANDs every term."""
+    layers: list[dict[str, str]] = []
+    for term in terms:
+        key = filterset_key(term)
+        layer = next((layer for layer in layers if key not in layer), None)
+        if layer is None:
+            layer = {}
+            layers.append(layer)
+        layer[key] = term.value
+    return layers
+
+
+def filter_pattern(allowed: Mapping[str, FilterField | Iterable[str]]) -> str:
+    """A regular expression of the filter texts `allowed` accepts (for OpenAPI's `pattern`)."""
+    alternatives = []
+    for name, spec in allowed.items():
+        spec = _as_field(spec)
+        ops = "|".join(op for op in OPERATORS if op in spec.ops)
+        alternatives.append(f"(?:{ops})\\({re.escape(name)},{spec.pattern}\\)")
+    term = "(?:" + "|".join(alternatives) + ")"
+    return f"^(?:{term}(?::{term}){{0,{MAX_TERMS - 1}}})?$"
 
 
 # --- The date rule, shared by every FilterSet ----------------------------------

@@ -44,7 +44,7 @@ class AccessTokenSerializer(serializers.Serializer):
 
 def _field(data, name: str) -> str:
     value = data.get(name) if hasattr(data, "get") else None
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str):
         raise ValidationError({name: ["This field is required."]})
     return value
 
@@ -61,6 +61,7 @@ class AccessTokenView(APIView):
         return "Bearer"
 
     @extend_schema(
+        tags=["authentication"],
         operation_id="oauth_access_token",
         summary="Get an access token (client_credentials)",
         auth=[],

@@ -54,7 +54,7 @@ def _bounded_int(request, name: str, *, default: int, low: int, high: int) -> in
     values = request.query_params.getlist(name)
     if not values:
         return default
-    text = values[0].strip()
+    text = values[0]
     if len(values) > 1 or not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
         raise ParseError(f"{name} must be one integer from {low} to {high}")
     return int(text)
@@ -123,7 +123,7 @@ class EpccPagination(BasePagination):
         ]
         pairs = [*kept, (OFFSET_PARAM, offset), (LIMIT_PARAM, self.limit)]
         # Brackets and EPCC's filter punctuation stay readable, as in EPCC's own links.
-        query = urlencode(pairs, safe="[]():,*")
+        query = urlencode(pairs, safe="[]():,*@")
         return self.request.build_absolute_uri(self.request.path) + "?" + query
 
     def get_paginated_response(self, data):
@@ -131,7 +131,8 @@ class EpccPagination(BasePagination):
 
     def get_paginated_response_schema(self, schema):
         def url():
-            return {"type": "string", "format": "uri"}
+            # Absolute URLs; not "format: uri", as EPCC's brackets in queries are not RFC 3986.
+            return {"type": "string"}
 
         def number():
             return {"type": "integer", "minimum": 0}

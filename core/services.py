@@ -33,7 +33,11 @@ def api_key_create(*, name: str, user, expires_at=None) -> tuple[ApiKey, str]:
 def api_key_for_token(token: str) -> ApiKey | None:
     """The usable key a Bearer token names, or None (unknown, wrong, revoked, expired)."""
     key_id, _, secret = token.partition(".")
-    if not key_id.isdigit() or not secret or len(key_id) > 19:
+    # ASCII digits within a BigInteger only: "²".isdigit() is true, and a larger
+    # number would be a database error rather than "no such key".
+    if not (key_id.isascii() and key_id.isdigit()) or not secret or len(key_id) > 19:
+        return None
+    if int(key_id) >= 2**63:
         return None
     key = ApiKey.objects.usable().select_related("user").filter(key_id=int(key_id)).first()
     if key is None or not hmac.compare_digest(key.secret_hash, secret_hash(secret)):

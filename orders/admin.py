@@ -22,8 +22,16 @@ from orders.models import (
 )
 from orders.services import orders_anonymization_review, orders_anonymize
 
+
+def orders_eligible(queryset):
+    """Orders the service would change now: not yet anonymized, statuses allow, no active hold."""
+    held = LegalHold.objects.active().values("order_id")
+    return queryset.anonymizable().filter(anonymized=False).exclude(pk__in=held)
+
+
 ORDERS = AnonymizationTarget(
     review=lambda ids: orders_anonymization_review(order_ids=ids),
+    eligible=orders_eligible,
     anonymize=lambda ids, actor: orders_anonymize(order_ids=ids, actor=actor, via=Interface.ADMIN),
     sample_fields=("created_at", "status", "payment", "shipping"),
     record_type=RecordType.ORDER,
@@ -44,7 +52,7 @@ class CanBeAnonymizedFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         held = LegalHold.objects.active().values("order_id")
         if self.value() == "yes":
-            return queryset.anonymizable().filter(anonymized=False).exclude(pk__in=held)
+            return orders_eligible(queryset)
         if self.value() == "statuses":
             return queryset.filter(anonymized=False).exclude(ANONYMIZABLE)
         if self.value() == "hold":

@@ -141,14 +141,17 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return order
 
     @extend_schema(
+        tags=["orders"],
         summary="List orders",
         description="Orders in EPCC's shape, newest first, with EPCC's filter and paging.",
-        responses={200: OrderListSchema, **error_responses(400, 401, 403, 405, 429)},
+        # The item; the paginator wraps it in data, links and meta.
+        responses={200: OrderDocumentSchema, **error_responses(400, 401, 403, 405, 429)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
+        tags=["orders"],
         summary="Get an order",
         responses={200: OrderSingleSchema, **error_responses(401, 403, 404, 405, 429)},
     )
@@ -156,6 +159,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return Response({"data": order_to_epcc(self.get_object())})
 
     @extend_schema(
+        tags=["orders"],
         summary="Anonymize orders",
         description=(
             "Masks the personal data of every order named, all of them or none. An order may be "

@@ -14,6 +14,8 @@ from promotions.services import usages_anonymization_review, usages_anonymize
 
 USAGES = AnonymizationTarget(
     review=lambda ids: usages_anonymization_review(usage_ids=ids),
+    # Any usage may be anonymized; those already done need nothing.
+    eligible=lambda queryset: queryset.filter(anonymized=False),
     anonymize=lambda ids, actor: usages_anonymize(usage_ids=ids, actor=actor, via=Interface.ADMIN),
     sample_fields=("used_on", "code", "order_id"),
     record_type=RecordType.CODE_USAGE,

@@ -108,18 +108,21 @@ class CodeUsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return usages.filter(promotion_code_id__in=code_ids)
 
     @extend_schema(
+        tags=["promotion code usages"],
         summary="List code usages",
         description=(
             "Usages of a rule promotion's codes (or of one code, any case), oldest first by "
             "default, with EPCC's filter, paging and sort. An unknown promotion is a 404; a code "
             "without usages is an empty list."
         ),
-        responses={200: UsageListSchema, **error_responses(400, 401, 403, 404, 405, 429)},
+        # The item; the paginator wraps it in data, links and meta.
+        responses={200: UsageDocumentSchema, **error_responses(400, 401, 403, 404, 405, 429)},
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
+        tags=["promotion code usages"],
         summary="Anonymize promotion code usages",
         description=(
             "Masks customer_email of every usage named, all of them or none; `updated_by` names "

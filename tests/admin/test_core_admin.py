@@ -40,7 +40,8 @@ def test_revoking_selected_keys_calls_the_service(admin_client, admin_user):
 
 def test_a_key_made_in_the_admin_shows_its_token_once(admin_client, admin_user, officer):
     response = admin_client.post(
-        f"{KEYS_URL}add/", {"name": "warehouse sync", "user": officer.pk, "expires_at_0": "", "expires_at_1": ""}
+        f"{KEYS_URL}add/",
+        {"name": "warehouse sync", "user": officer.pk, "expires_at_0": "", "expires_at_1": ""},
     )
     assert response.status_code == 302
     key = ApiKey.objects.get(name="warehouse sync")
@@ -50,7 +51,9 @@ def test_a_key_made_in_the_admin_shows_its_token_once(admin_client, admin_user, 
     assert api_key_for_token(token) == key and key.user == officer
     # Never again, and never in the history.
     assert token not in admin_client.get(response.url).content.decode()
-    assert all(token.partition(".")[2] not in e.change_message + e.object_repr for e in LogEntry.objects.all())
+    assert all(
+        token.partition(".")[2] not in e.change_message + e.object_repr for e in LogEntry.objects.all()
+    )
 
 
 @pytest.fixture

@@ -31,7 +31,9 @@ def test_can_be_anonymized_filter_follows_the_rule_and_the_holds(officer_client,
     eligible = make_order(shipping="fulfilled")
     not_eligible = make_order(shipping="unfulfilled")
     held = make_order(payment="refunded", shipping="unfulfilled")
-    LegalHold.objects.create(order=held, reason="Chargeback", ends_on=timezone.localdate() + timedelta(days=3))
+    LegalHold.objects.create(
+        order=held, reason="Chargeback", ends_on=timezone.localdate() + timedelta(days=3)
+    )
     released = make_order(status="cancelled")
     LegalHold.objects.create(order=released, reason="Old", released_at=timezone.now())
     make_order(status="cancelled", anonymized=True)
@@ -46,9 +48,9 @@ def test_status_filters_and_anonymized_filter(officer_client, make_order):
     done = make_order(anonymized=True)
     assert listed(officer_client.get(ORDERS_URL, {"status__exact": "cancelled"})) == {cancelled.pk}
     assert listed(officer_client.get(ORDERS_URL, {"anonymized__exact": "1"})) == {done.pk}
-    assert listed(officer_client.get(ORDERS_URL, {"shipping__exact": "unfulfilled", "payment__exact": "paid"})) == {
-        cancelled.pk
-    }
+    assert listed(
+        officer_client.get(ORDERS_URL, {"shipping__exact": "unfulfilled", "payment__exact": "paid"})
+    ) == {cancelled.pk}
 
 
 def test_search_by_email_is_exact_and_ignores_case(officer_client, make_order):
@@ -73,7 +75,9 @@ def test_date_drill_down(officer_client, make_order):
 
 
 @pytest.mark.parametrize("rows", [2, 12])
-def test_the_list_costs_a_fixed_number_of_queries(officer_client, make_order, rows, django_assert_max_num_queries):
+def test_the_list_costs_a_fixed_number_of_queries(
+    officer_client, make_order, rows, django_assert_max_num_queries
+):
     for n in range(rows):
         order = make_order()
         if n % 2:
@@ -158,3 +162,27 @@ def test_no_personal_value_of_an_anonymized_order_remains_in_the_admin_history(
         for value in old_values:
             assert value not in text
     assert officer_client.get(f"{ORDERS_URL}{order.pk}/history/").status_code == 200
+
+
+def test_eligible_only_selects_exactly_what_the_review_finds_eligible(make_order):
+    """The action's "eligible only" (queryset form) and the service's review agree."""
+    from orders.admin import orders_eligible
+    from orders.services import orders_anonymization_review
+
+    statuses = [
+        {"status": s, "payment": p, "shipping": sh}
+        for s in ("complete", "cancelled")
+        for p in ("paid", "refunded")
+        for sh in ("unfulfilled", "fulfilled")
+    ]
+    orders = [make_order(items=0, attributes={}, addresses=False, **values) for values in statuses * 2]
+    for order in orders[::3]:
+        LegalHold.objects.create(order=order, reason="Chargeback")
+    LegalHold.objects.create(
+        order=orders[1], reason="Ended", ends_on=timezone.localdate() - timedelta(days=1)
+    )
+    Order.objects.filter(pk__in=[o.pk for o in orders[::5]]).update(anonymized=True)
+
+    review = orders_anonymization_review(order_ids=[o.pk for o in orders])
+    assert set(orders_eligible(Order.objects.all()).values_list("pk", flat=True)) == set(review.eligible)
+    assert review.eligible and review.problems and review.already_anonymized

@@ -1,5 +1,6 @@
 """EPCC's filter grammar (core.filtering) and the FilterSets it feeds."""
 
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -10,7 +11,9 @@ from core.filtering import (
     FilterSyntaxError,
     FilterTerm,
     datetime_lookups,
+    filter_pattern,
     filterset_data,
+    filterset_layers,
     format_filter,
     like_lookup,
     parse_date_or_datetime,
@@ -29,9 +32,14 @@ def test_terms_are_read_in_order():
     ]
 
 
-@pytest.mark.parametrize("text", [None, "", "   "])
+@pytest.mark.parametrize("text", [None, ""])
 def test_no_filter_is_no_terms(text):
     assert parse_filter(text, USAGE_FILTER_FIELDS) == []
+
+
+def test_blank_filter_is_not_no_filter():
+    with pytest.raises(FilterSyntaxError, match="expected an operator"):
+        parse_filter("   ", USAGE_FILTER_FIELDS)
 
 
 def test_unquoted_values_may_hold_colons_and_spaces():
@@ -83,7 +91,7 @@ def test_format_quotes_only_what_needs_it():
         ("eq(,1)", "expected a field name"),
         ("eq(a 1)", 'expected ","'),
         ("gt(a,1)", 'operator "gt" not supported on "a"'),
-        ("eq(a,1):eq(a,2)", '"eq" on "a" given twice'),
+        ("eq(a,x\x00)", "control characters"),
         ("(a,1)", "expected an operator"),
         ("contains(a,1)", 'unknown operator "contains"'),
     ],
@@ -134,6 +142,36 @@ def test_choice_and_boolean_values():
 
 def test_plain_op_lists_and_filter_fields_are_both_accepted():
     assert parse_filter("eq(x,1)", {"x": ["eq"]}) == parse_filter("eq(x,1)", {"x": FilterField.text("eq")})
+
+
+def test_a_field_and_operator_given_twice_go_to_separate_layers():
+    terms = parse_filter("gt(b,1):eq(a,x):gt(b,2):gt(b,3):eq(c,y)", ANYTHING)
+    assert filterset_layers(terms) == [{"b_gt": "1", "a": "x", "c": "y"}, {"b_gt": "2"}, {"b_gt": "3"}]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "eq(code,cart1off)",
+        'eq(code,"a,b")',
+        "eq(id,8dac76b3-9282-4730-b1dd-bdd2a95610cb):gt(used_on,2023-07-11):le(used_on,2024-02-28T10:00:00Z)",
+        ":".join(["eq(code,x)"] * MAX_TERMS),
+    ],
+)
+def test_schema_pattern_accepts_what_parses(text):
+    assert re.fullmatch(filter_pattern(USAGE_FILTER_FIELDS), text)
+    parse_filter(text, USAGE_FILTER_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["eq(foo,1)", "eq(code,)", "like(code,a)", "eq(id,42)", ":".join(["eq(code,x)"] * (MAX_TERMS + 1)), " "],
+)
+def test_schema_pattern_refuses_what_does_not_parse(text):
+    assert not re.fullmatch(filter_pattern(USAGE_FILTER_FIELDS), text)
+    with pytest.raises(FilterSyntaxError):
+        parse_filter(text, USAGE_FILTER_FIELDS)
 
 
 def test_terms_become_filterset_data():

@@ -33,26 +33,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--orders", type=int, default=2000)
         parser.add_argument("--usages", type=int, default=20000)
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where `make run` serves")
 
-    def handle(self, *args, orders, usages, **options):
+    def handle(self, *args, orders, usages, base_url, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "demo_setup makes logins with published passwords; it runs only with DJANGO_DEBUG on."
             )
         if not Order.objects.exists():
             self.stdout.write("First run: loading the EPCC seed examples and demo data...")
+            # demo_data wants an empty database, so it goes first.
+            call_command("demo_data", orders=orders, usages=usages, seed=1, stdout=self.stdout)
             call_command("import_ep", str(FIXTURES / "seed_orders.json"), stdout=self.stdout)
             call_command(
                 "import_ep", str(FIXTURES / "seed_usages.json"), promotion=SEED_PROMOTION, stdout=self.stdout
             )
-            call_command("demo_data", orders=orders, usages=usages, seed=1, stdout=self.stdout)
         officer = self._user("officer")
         self._user("admin")
         for key in ApiKey.objects.usable().filter(name=DEMO_KEY_NAME):
             api_key_revoke(api_key=key)
         key, token = api_key_create(name=DEMO_KEY_NAME, user=officer)
 
-        base = "http://127.0.0.1:8000"
+        base = base_url.rstrip("/")
         self.stdout.write(
             "\n".join(
                 [
