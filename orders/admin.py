@@ -10,9 +10,10 @@ from django.db.models import Exists, OuterRef
 
 from core.admin_actions import AnonymizationTarget, anonymize_selected
 from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
-from core.models import Interface, RecordType
+from core.models import Interface
 from orders.models import (
     ANONYMIZABLE,
+    ORDER_PERSONAL_FIELDS,
     LegalHold,
     Order,
     OrderAddress,
@@ -34,7 +35,10 @@ ORDERS = AnonymizationTarget(
     eligible=orders_eligible,
     anonymize=lambda ids, actor: orders_anonymize(order_ids=ids, actor=actor, via=Interface.ADMIN),
     sample_fields=("created_at", "status", "payment", "shipping"),
-    record_type=RecordType.ORDER,
+    masked_fields=(
+        ", ".join(ORDER_PERSONAL_FIELDS)
+        + ", the shipping and billing address fields and custom attribute values"
+    ),
 )
 
 

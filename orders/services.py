@@ -12,6 +12,7 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
 from core.audit import Actor, audit_records_create
 from core.batches import Outcome, Review, chunked, unique_uuids
 from core.errors import (
@@ -80,7 +81,7 @@ def order_problem_on_hold(order_id, hold: LegalHold) -> Problem:
 def _attributes_with_value(order_ids):
     """Custom attributes whose value the mask will replace (not NULL, null or "")."""
     return (
-        OrderCustomAttribute.objects.filter(order_id__in=order_ids, value__isnull=False)
+        OrderCustomAttribute.objects.filter(order_id__in_array=order_ids, value__isnull=False)
         .exclude(value=None)
         .exclude(value="")
     )
@@ -91,7 +92,7 @@ def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
     holds: dict[uuid.UUID, LegalHold] = {}
     for hold in (
         LegalHold.objects.active(today)
-        .filter(order_id__in=order_ids)
+        .filter(order_id__in_array=order_ids)
         .only("id", "order_id", "reason", "ends_on")
     ):
         current = holds.get(hold.order_id)
@@ -105,7 +106,7 @@ def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
 
 
 def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: date) -> None:
-    rows = Order.objects.filter(pk__in=ids).order_by("pk")
+    rows = Order.objects.filter(pk__in_array=ids).order_by("pk")
     if lock:
         rows = rows.select_for_update()
     flags = value_flags(ORDER_PERSONAL_FIELDS)
@@ -144,7 +145,7 @@ def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: da
 
     address_flags = value_flags(ADDRESS_PERSONAL_FIELDS)
     for order_id, kind, *has_value in (
-        OrderAddress.objects.filter(order_id__in=to_mask)
+        OrderAddress.objects.filter(order_id__in_array=to_mask)
         .annotate(**address_flags)
         .values_list("order_id", "kind", *address_flags)
     ):
@@ -196,12 +197,12 @@ def orders_anonymize(
         changed = list(review.eligible)
         value = mask()
         for chunk in chunked(sorted(changed)):
-            Order.objects.filter(pk__in=chunk).update(
+            Order.objects.filter(pk__in_array=chunk).update(
                 anonymized=True,
                 updated_at=now,
                 **{name: masked(name) for name in ORDER_PERSONAL_FIELDS},
             )
-            OrderAddress.objects.filter(order_id__in=chunk).update(
+            OrderAddress.objects.filter(order_id__in_array=chunk).update(
                 **{name: masked(name) for name in ADDRESS_PERSONAL_FIELDS}
             )
             _attributes_with_value(chunk).update(value=value)

@@ -22,8 +22,10 @@ from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
 
 # More than this many orders or usages for one search is not one person; the
-# page says the list was cut rather than rendering thousands of rows.
-PERSON_RECORDS_LIMIT = 500
+# page says the list was cut rather than rendering thousands of rows. Two full
+# lists of checkboxes must also fit in one POST under Django's
+# DATA_UPLOAD_MAX_NUMBER_FIELDS (1000).
+PERSON_RECORDS_LIMIT = 400
 
 
 class SearchKind:

@@ -8,8 +8,8 @@ from django.contrib import admin
 
 from core.admin_actions import AnonymizationTarget, anonymize_selected
 from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
-from core.models import Interface, RecordType
-from promotions.models import CodeUsage, Promotion, PromotionCode
+from core.models import Interface
+from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
 
 USAGES = AnonymizationTarget(
@@ -18,7 +18,7 @@ USAGES = AnonymizationTarget(
     eligible=lambda queryset: queryset.filter(anonymized=False),
     anonymize=lambda ids, actor: usages_anonymize(usage_ids=ids, actor=actor, via=Interface.ADMIN),
     sample_fields=("used_on", "code", "order_id"),
-    record_type=RecordType.CODE_USAGE,
+    masked_fields=", ".join(USAGE_PERSONAL_FIELDS),
 )
 
 

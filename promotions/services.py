@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
 from core.audit import Actor, audit_records_create
 from core.batches import Outcome, Review, chunked, unique_uuids
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
@@ -38,7 +39,7 @@ def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> R
     review = Review(requested=ids)
     flags = value_flags(USAGE_PERSONAL_FIELDS)
     for chunk in chunked(sorted(ids)):
-        rows = CodeUsage.objects.filter(pk__in=chunk).order_by("pk")
+        rows = CodeUsage.objects.filter(pk__in_array=chunk).order_by("pk")
         if lock:
             rows = rows.select_for_update()
         found = {row[0]: row for row in rows.annotate(**flags).values_list("pk", "anonymized", *flags)}
@@ -76,7 +77,7 @@ def usages_anonymize(
         now = timezone.now()
         changed = list(review.eligible)
         for chunk in chunked(sorted(changed)):
-            CodeUsage.objects.filter(pk__in=chunk).update(
+            CodeUsage.objects.filter(pk__in_array=chunk).update(
                 anonymized=True,
                 updated_at=now,
                 updated_by=actor.label[:64],

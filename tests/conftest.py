@@ -172,3 +172,9 @@ def viewer(django_user_model):
 @pytest.fixture
 def actor(officer):
     return Actor.for_user(officer)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Logins in tests need a hash, not a slow one: PBKDF2 made each test's set-up cost a second."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

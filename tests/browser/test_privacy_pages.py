@@ -126,10 +126,15 @@ def test_a_held_order_is_refused_with_a_message_naming_the_hold(page, screenshot
     expect(page.get_by_role("button", name=re.compile("^Anonymize"))).to_have_count(0)
     screenshot("03-preview-refused")
 
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.get_by_role("heading", name="Legal holds in force")).to_be_visible()
+    expect(page.get_by_role("cell", name="Chargeback window")).to_be_visible()
+    screenshot("04-dashboard-with-hold")
+
     page.goto(f"/privacy/orders/{order.pk}/")
     page.get_by_role("button", name="Release").click()
     expect(page.get_by_text("Legal hold released.")).to_be_visible()
-    screenshot("04-released")
+    screenshot("05-released")
     assert not Order.objects.get(pk=order.pk).anonymized
 
 

@@ -43,29 +43,15 @@ def as_intended(raw: dict) -> dict:
     """
     raw = copy.deepcopy(raw)
     components = raw["components"]["schemas"]
-    for name, component in components.items():
-        if not name.startswith("Paginated"):
-            continue
-        for link in component["properties"]["links"]["properties"].values():
-            link.pop("format", None)
-        items = component["properties"]["data"]["items"]
-        wrapped = components[items["$ref"].rsplit("/", 1)[1]]
-        if "data" in wrapped.get("properties", {}):
-            component["properties"]["data"]["items"] = wrapped["properties"]["data"]["items"]
     for name in ("client_id", "client_secret"):
         components["AccessTokenRequest"]["properties"][name]["minLength"] = 1
     return raw
 
 
 KNOWN_SCHEMA_MISTAKES = """
-1. core/pagination.py get_paginated_response_schema: links are `format: uri`, but they carry
-   EPCC's unescaped page[limit] brackets (as seed 001 shows), which RFC 3986 does not allow in a
-   query. Fix: {"type": "string"} (a description may say "absolute URL").
-2. orders/api.py, promotions/api.py list(): responses={200: <{"data": [...]} serializer>}, and the
-   paginator wraps that again, so each item of `data` is described as {"data": [...]}. Fix: give
-   list() the single-document serializer with many=True and let the paginator wrap it.
-3. core/oauth.py AccessTokenRequest: client_id and client_secret may be "" by the schema, but the
-   endpoint answers 400. Fix: CharField(min_length=1) in the schema serializer (minLength: 1).
+1. core/oauth.py AccessTokenRequestSerializer: client_id and client_secret may be "" by the
+   schema, but the endpoint answers 400. Fix: CharField(min_length=1) (the schema then says
+   minLength: 1), or allow_blank=False made explicit in what drf-spectacular reads.
 """
 
 schema = schemathesis.openapi.from_dict(as_intended(served_schema()))
@@ -165,24 +151,7 @@ def is_filter_rejection(response) -> bool:
 # --- The served schema's known mistakes (strict: these fail once the schema is fixed) ---------
 
 
-@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 1: links declared format: uri")
-def test_served_schema_lets_links_keep_epccs_brackets():
-    for name, component in served_schema()["components"]["schemas"].items():
-        if name.startswith("Paginated"):
-            links = component["properties"]["links"]["properties"].values()
-            assert all("format" not in link for link in links), name
-
-
-@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 2: list items wrapped in a second document")
-def test_served_schema_describes_list_items_as_single_documents():
-    components = served_schema()["components"]["schemas"]
-    for name, component in components.items():
-        if name.startswith("Paginated"):
-            item = components[component["properties"]["data"]["items"]["$ref"].rsplit("/", 1)[1]]
-            assert "data" not in item.get("properties", {}), name
-
-
-@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 3: empty client credentials allowed")
+@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 1: empty client credentials allowed")
 def test_served_schema_says_client_credentials_are_not_empty():
     request = served_schema()["components"]["schemas"]["AccessTokenRequest"]["properties"]
     assert request["client_id"].get("minLength", 0) >= 1

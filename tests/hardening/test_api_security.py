@@ -185,15 +185,18 @@ def test_a_deactivated_users_keys_are_refused(officer):
 
 @pytest.mark.django_db
 @settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     token=st.one_of(
         st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=60),
+        # A header reaches Django as latin-1 text, whatever bytes a client sends.
         st.builds(
-            lambda a, b: f"{a}.{b}", st.integers(min_value=-(2**70), max_value=2**70), st.text(max_size=20)
+            lambda a, b: f"{a}.{b}",
+            st.integers(min_value=-(2**70), max_value=2**70),
+            st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=20),
         ),
         st.builds(lambda n: f"{'9' * n}.secret", st.integers(1, 25)),
         st.just("at_" + "x" * 300),

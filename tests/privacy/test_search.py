@@ -155,3 +155,15 @@ def test_email_search_can_use_the_upper_email_indexes(person):
 
     assert "order_email_upper_idx" in plans[0]
     assert "usage_email_upper_idx" in plans[1]
+
+
+def test_a_search_matching_too_many_records_is_cut_and_says_so(officer_client, make_order, monkeypatch):
+    monkeypatch.setattr("privacy.selectors.PERSON_RECORDS_LIMIT", 3)
+    for _ in range(4):
+        make_order(customer_email="shared@example.com")
+
+    response = officer_client.get(reverse("privacy:search"), {"q": "shared@example.com"})
+
+    assert response.context["person"].truncated
+    assert len(response.context["person"].orders) == 3
+    assert "More records match than one page shows" in response.content.decode()

@@ -1,0 +1,36 @@
+"""`field__in_array=ids`: `IN`, sent to PostgreSQL as one array parameter.
+
+`pk__in=<1000 ids>` puts 1000 placeholders in the SQL text, and psycopg 3's
+client-side binding (Django's default) scans that text and quotes each id in
+Python on every execution: about 40 ms per statement of 1000 UUIDs, more than
+PostgreSQL takes to run it. `= ANY(%s)` with one list parameter means the
+same and skips that work. Other databases get a plain IN.
+
+Registered on UUIDField and ForeignKey (so `order_id__in_array` works) when
+this module is imported; the anonymizing services import it.
+"""
+
+from django.core.exceptions import EmptyResultSet
+from django.db.models import ForeignKey, Lookup, UUIDField
+
+
+class InArray(Lookup):
+    lookup_name = "in_array"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return list(self.rhs)
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
+        if not values:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+UUIDField.register_lookup(InArray)
+ForeignKey.register_lookup(InArray)
