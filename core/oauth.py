@@ -24,8 +24,12 @@ BAD_CLIENT_DETAIL = "Unknown client_id, wrong client_secret, or a revoked or exp
 
 class AccessTokenRequestSerializer(serializers.Serializer):
     grant_type = serializers.ChoiceField(choices=[GRANT_TYPE])
-    client_id = serializers.CharField(help_text="The API key's public id (the number before the dot).")
-    client_secret = serializers.CharField(help_text="The API key's secret (the part after the dot).")
+    client_id = serializers.CharField(
+        min_length=1, help_text="The API key's public id (the number before the dot)."
+    )
+    client_secret = serializers.CharField(
+        min_length=1, help_text="The API key's secret (the part after the dot)."
+    )
 
     class Meta:
         ref_name = "AccessTokenRequest"
@@ -44,8 +48,8 @@ class AccessTokenSerializer(serializers.Serializer):
 
 def _field(data, name: str) -> str:
     value = data.get(name) if hasattr(data, "get") else None
-    if not isinstance(value, str):
-        raise ValidationError({name: ["This field is required."]})
+    if not isinstance(value, str) or not value:
+        raise ValidationError({name: ["This field is required and may not be blank."]})
     return value
 
 

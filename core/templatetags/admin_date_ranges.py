@@ -24,17 +24,24 @@ class _RangeQuerySet:
 
     def __init__(self, queryset):
         self._queryset = queryset
+        self._bounds = {}
 
-    def aggregate(self, *args, **kwargs):
-        return self._queryset.aggregate(*args, **kwargs)
+    def aggregate(self, *, first, last):
+        # Django's tag asks for exactly this first; _periods reuses the answer.
+        return self._first_and_last(first.source_expressions[0].name)
 
     def datetimes(self, field_name, kind):
         return list(self._periods(field_name, kind))
 
     dates = datetimes
 
+    def _first_and_last(self, field_name):
+        if field_name not in self._bounds:
+            self._bounds[field_name] = self._queryset.aggregate(first=Min(field_name), last=Max(field_name))
+        return self._bounds[field_name]
+
     def _periods(self, field_name, kind):
-        bounds = self._queryset.aggregate(first=Min(field_name), last=Max(field_name))
+        bounds = self._first_and_last(field_name)
         first, last = bounds["first"], bounds["last"]
         if first is None or last is None:
             return

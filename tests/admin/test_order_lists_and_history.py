@@ -74,6 +74,26 @@ def test_date_drill_down(officer_client, make_order):
     assert listed(officer_client.get(ORDERS_URL, {"created_at__year": year - 1})) == set()
 
 
+def test_the_date_drill_down_reads_only_the_first_and_last_date(officer_client, make_order):
+    from datetime import UTC, datetime
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_order(created_at=datetime(2023, 5, 1, tzinfo=UTC))
+    make_order(created_at=datetime(2025, 2, 1, tzinfo=UTC))
+    with CaptureQueriesContext(connection) as queries:
+        html = officer_client.get(ORDERS_URL).content.decode()
+
+    sql = [q["sql"].upper() for q in queries]
+    assert not any("DISTINCT" in statement for statement in sql)  # no scan for the years that hold rows
+    assert sum("MIN(" in statement for statement in sql) == 1
+    for year in (2023, 2024, 2025):
+        assert f"?created_at__year={year}" in html
+    months = officer_client.get(ORDERS_URL, {"created_at__year": 2023}).content.decode()
+    assert "?created_at__month=5&amp;created_at__year=2023" in months
+
+
 @pytest.mark.parametrize("rows", [2, 12])
 def test_the_list_costs_a_fixed_number_of_queries(
     officer_client, make_order, rows, django_assert_max_num_queries

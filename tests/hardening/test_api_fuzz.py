@@ -6,14 +6,14 @@ response must match the schema, and every error must be EPCC's envelope.
 Bounded (few examples per operation) so the file runs in well under a minute.
 """
 
-import copy
 import os
 import uuid
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.test import Client
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.core.parameters import ParameterLocation
@@ -30,32 +30,7 @@ ORDER_ID = "0f9e6c5e-2b1f-4f4e-9d55-3c3f2d1e0a11"
 CODE = "SUMMER10"
 
 
-def served_schema() -> dict:
-    return Client().get("/api/schema/?format=json").json()
-
-
-def as_intended(raw: dict) -> dict:
-    """The served schema with its known mistakes corrected (see KNOWN_SCHEMA_MISTAKES).
-
-    Fuzzing against the corrected copy keeps every other check strict; the
-    strict-xfail tests below fail once the served schema is fixed, so this
-    function can then go.
-    """
-    raw = copy.deepcopy(raw)
-    components = raw["components"]["schemas"]
-    for name in ("client_id", "client_secret"):
-        components["AccessTokenRequest"]["properties"][name]["minLength"] = 1
-    return raw
-
-
-KNOWN_SCHEMA_MISTAKES = """
-1. core/oauth.py AccessTokenRequestSerializer: client_id and client_secret may be "" by the
-   schema, but the endpoint answers 400. Fix: CharField(min_length=1) (the schema then says
-   minLength: 1), or allow_blank=False made explicit in what drf-spectacular reads.
-"""
-
-schema = schemathesis.openapi.from_dict(as_intended(served_schema()))
-schema.app = get_wsgi_application()
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
 @schema.hook
@@ -108,7 +83,23 @@ def epcc_error_envelope(ctx, response, case):
 
 
 @pytest.fixture
-def bearer(officer, make_order, make_usage):
+def test_transaction_survives_requests():
+    """Keeps Django from closing the test's connection after each WSGI request.
+
+    Django closes a connection at the end of a request when its autocommit
+    differs from the settings', which is always so inside the test's
+    transaction (PostgreSQL would lose it). Django's own test client does the same.
+    """
+    hooks = (signals.request_started, signals.request_finished)
+    for signal in hooks:
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in hooks:
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def bearer(test_transaction_survives_requests, officer, make_order, make_usage):
     """A real token of a privacy officer, and data for the lists to return."""
     make_order(id=ORDER_ID, shipping="fulfilled")
     make_order(shipping="unfulfilled")
@@ -146,13 +137,3 @@ def is_filter_rejection(response) -> bool:
         return False
     errors = response.json().get("errors", [])
     return bool(errors) and all(entry.get("meta", {}).get("source") == "filter" for entry in errors)
-
-
-# --- The served schema's known mistakes (strict: these fail once the schema is fixed) ---------
-
-
-@pytest.mark.xfail(strict=True, reason="KNOWN_SCHEMA_MISTAKES 1: empty client credentials allowed")
-def test_served_schema_says_client_credentials_are_not_empty():
-    request = served_schema()["components"]["schemas"]["AccessTokenRequest"]["properties"]
-    assert request["client_id"].get("minLength", 0) >= 1
-    assert request["client_secret"].get("minLength", 0) >= 1

@@ -321,3 +321,52 @@ def test_a_deadlock_inside_an_outer_transaction_is_a_conflict_error_and_changes_
     assert isinstance(anonymize.error.__cause__, OperationalError)
     assert not Order.objects.filter(anonymized=True).exists()
     assert not audit_counts()
+
+
+def test_parallel_api_requests_with_overlapping_batches_never_answer_500(make_order, officer, race_oracle):
+    """The same race through HTTP: every answer is a 200, a 422 refusal or a 409, never a 500."""
+    from django.test import Client
+
+    from core.services import api_key_create
+
+    orders = [make_order(shipping="fulfilled") for _ in range(10)]
+    order_ids = [str(o.pk) for o in orders]
+    _, token = api_key_create(name="race", user=officer)
+    clients, flippers = 4, 2
+    start = threading.Barrier(clients + flippers)
+    answers: list[tuple[list, int, dict]] = []
+
+    def post_batches(seed):
+        rng = random.Random(seed)
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", raise_request_exception=False)
+        start.wait(LOCK_WAIT_SECONDS)
+        for _ in range(6):
+            batch = rng.sample(order_ids, rng.randint(1, 4))
+            answer = client.post(
+                "/v2/orders/anonymize", {"data": {"order_ids": batch}}, content_type="application/json"
+            )
+            answers.append((batch, answer.status_code, answer.json()))
+
+    def flip_statuses(seed):
+        rng = random.Random(seed)
+        start.wait(LOCK_WAIT_SECONDS)
+        for _ in range(15):
+            Order.objects.filter(pk=rng.choice(order_ids)).update(
+                shipping=rng.choice(["fulfilled", "unfulfilled"])
+            )
+
+    workers = [Worker(post_batches, seed) for seed in range(clients)]
+    workers += [Worker(flip_statuses, 50 + seed) for seed in range(flippers)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.finish()
+
+    assert [w.error for w in workers] == [None] * len(workers)
+    assert {status for _, status, _ in answers} <= {200, 409, 422}, answers
+    assert race_oracle() == []
+    for _, status, body in answers:
+        if status != 200:
+            assert set(body) == {"errors"}
+    anonymized = set(Order.objects.filter(anonymized=True).values_list("pk", flat=True))
+    assert audit_counts() == dict.fromkeys(anonymized, 1)
