@@ -5,6 +5,7 @@ refuses to start without a real secret key.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's, the pages' and the API docs' static files under gunicorn too.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +114,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Without `collectstatic` WhiteNoise finds files where runserver would; with it, it serves STATIC_ROOT.
+WHITENOISE_USE_FINDERS = True
+# ...so a missing STATIC_ROOT (no collectstatic yet) is expected, not worth a warning on every start.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 
 LOGIN_URL = "/privacy/login/"
 LOGIN_REDIRECT_URL = "/privacy/"
