@@ -117,7 +117,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # Without `collectstatic` WhiteNoise finds files where runserver would; with it, it serves STATIC_ROOT.
 WHITENOISE_USE_FINDERS = True
 # ...so a missing STATIC_ROOT (no collectstatic yet) is expected, not worth a warning on every start.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
 LOGIN_URL = "/privacy/login/"
 LOGIN_REDIRECT_URL = "/privacy/"
