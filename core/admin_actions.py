@@ -23,14 +23,14 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from core.audit import Actor
 from core.batches import CHUNK_SIZE, Outcome, Review
-from core.errors import BatchRefused
+from core.errors import BatchRefused, ConcurrentUpdate
 
 # Rows of each kind the confirmation page lists; the rest it counts.
 SAMPLE_SIZE = 100
@@ -68,7 +68,7 @@ class ReviewedRow:
 
 
 def summarize_fields(names: list[str]) -> str:
-    """ "customer: name, email; shipping_address: 12 fields; ..." from EPCC's dotted field names."""
+    """EPCC's dotted field names, compacted: "customer: name, email; shipping_address: 12 fields"."""
     groups: dict[str, list[str]] = {}
     for name in names:
         head, _, rest = name.partition(".")
@@ -120,9 +120,9 @@ def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only
         )
         return
     try:
-        with transaction.atomic():
-            outcome = target.anonymize(ids, Actor.for_user(request.user))
-            log_anonymization(request.user, modeladmin.model, target.masked_fields, outcome)
+        # Not inside a transaction of ours: the service is one transaction
+        # itself and retries it when the database aborts it as a conflict.
+        outcome = target.anonymize(ids, Actor.for_user(request.user))
     except BatchRefused as refused:
         # Something changed since the confirmation page (a status, a new hold).
         first = refused.problems[0].detail
@@ -134,6 +134,10 @@ def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only
             messages.ERROR,
         )
         return
+    except ConcurrentUpdate as conflict:
+        modeladmin.message_user(request, f"Nothing was anonymized: {conflict.detail}.", messages.ERROR)
+        return
+    log_anonymization(request.user, modeladmin.model, target.masked_fields, outcome)
     parts = [f"Anonymized {len(outcome.changed)} {model_ngettext(opts, len(outcome.changed))}."]
     if outcome.already_anonymized:
         parts.append(f"{len(outcome.already_anonymized)} were already anonymized.")

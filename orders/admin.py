@@ -89,6 +89,7 @@ class OrderPartInline(admin.TabularInline):
 
 class AddressInline(OrderPartInline):
     model = OrderAddress
+    verbose_name_plural = "addresses"
     fields = (
         "kind",
         "first_name",
@@ -108,11 +109,13 @@ class AddressInline(OrderPartInline):
 
 class ItemInline(OrderPartInline):
     model = OrderItem
+    verbose_name_plural = "items"
     fields = ("position", "name", "sku", "quantity", "unit_amount", "currency", "product_id")
 
 
 class CustomAttributeInline(OrderPartInline):
     model = OrderCustomAttribute
+    verbose_name_plural = "custom attributes"
     fields = ("name", "type", "value")
 
 
@@ -169,14 +172,15 @@ class OrderAdmin(admin.ModelAdmin):
             return queryset.filter(email_equals("customer_email", term)), False
         return queryset.none(), False
 
-    @admin.display(boolean=True, description="can be anonymized")
+    @admin.display(description="can be anonymized")
     def can_be_anonymized(self, order):
         if order.anonymized:
-            return None
-        allowed = statuses_allow_anonymization(
+            return "done"
+        if not statuses_allow_anonymization(
             status=order.status, payment=order.payment, shipping=order.shipping
-        )
-        return allowed and not order.on_hold
+        ):
+            return "no: statuses"
+        return "no: legal hold" if order.on_hold else "yes"
 
     # Orders mirror EPCC: they are imported, never typed in, and only the
     # anonymize action changes them (so an anonymized one cannot be edited back).

@@ -107,6 +107,7 @@ def test_the_list_costs_a_fixed_number_of_queries(
         response = officer_client.get(ORDERS_URL)
     assert len(response.context["cl"].result_list) == rows
     assert sum(order.on_hold for order in response.context["cl"].result_list) == rows // 2
+    assert response.content.decode().count("no: legal hold") == rows // 2
 
 
 def test_the_order_page_shows_its_parts_to_an_officer(officer_client, make_order):

@@ -40,3 +40,10 @@ def test_an_officer_anonymizes_selected_orders_in_the_admin(page, screenshot, of
     assert "Anonymized 2 orders." in success.inner_text()
     screenshot("done")
     assert set(Order.objects.filter(anonymized=True).values_list("pk", flat=True)) == {o.pk for o in eligible}
+
+    # The anonymized order reads as masked, and offers nothing to edit.
+    page.goto(f"/admin/orders/order/{eligible[0].pk}/change/")
+    assert "View order" in page.locator("#content h1, #content h2").first.inner_text()
+    assert page.locator("input[name=customer_email]").count() == 0
+    assert eligible[0].customer_email not in page.content()
+    screenshot("anonymized-order")

@@ -147,13 +147,19 @@ def test_import_logs_no_personal_value(all_logs, tmp_path):
     bad_document["data"][0]["status"] = "lost"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(bad_document))
+    # A personal value that is itself the fault: the message must name the field, not quote it.
+    long_document = json.loads(json.dumps(document))
+    long_document["data"][0]["customer"]["name"] = "Zebedee Longname " * 20
+    too_long = tmp_path / "too_long.json"
+    too_long.write_text(json.dumps(long_document))
+    seed_values.append("Zebedee Longname")
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(document)[:-40])
 
     with override_settings(DEBUG=True):
         call_command("import_ep", str(good), stdout=io.StringIO(), stderr=io.StringIO())
         errors = []
-        for path in (bad, broken):
+        for path in (bad, broken, too_long):
             out, err = io.StringIO(), io.StringIO()
             with pytest.raises(CommandError) as raised:
                 call_command("import_ep", str(path), stdout=out, stderr=err)
@@ -162,7 +168,8 @@ def test_import_logs_no_personal_value(all_logs, tmp_path):
     assert Order.objects.count() == 1
     assert leaked(all_logs.text, seed_values) == []
     assert leaked(" ".join(errors), seed_values) == [], errors
-    assert "bad.json" in errors[0] and "broken.json" in errors[1]
+    assert "bad.json" in errors[0] and "broken.json" in errors[1] and "too_long.json" in errors[2]
+    assert "customer.name" in errors[2]
 
 
 # --- Services --------------------------------------------------------------------
