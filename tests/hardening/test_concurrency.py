@@ -370,3 +370,73 @@ def test_parallel_api_requests_with_overlapping_batches_never_answer_500(make_or
             assert set(body) == {"errors"}
     anonymized = set(Order.objects.filter(anonymized=True).values_list("pk", flat=True))
     assert audit_counts() == dict.fromkeys(anonymized, 1)
+
+
+# --- The EPCC mirror's import racing an anonymization ------------------------------------------
+
+
+def reimported(order, **statuses):
+    """The order as EPCC would send it again (its personal values intact), with new statuses."""
+    from orders.epcc import order_to_epcc
+    from orders.importing import order_from_epcc
+
+    document = order_to_epcc(Order.objects.for_epcc().get(pk=order.pk)) | statuses
+    return order_from_epcc(document)
+
+
+def test_an_import_that_locks_first_makes_the_anonymization_refuse(make_order, race_oracle):
+    from orders.importing import orders_upsert
+
+    order = make_order(shipping="fulfilled")
+    parsed = reimported(order, shipping="unfulfilled")
+    ready, release = threading.Event(), threading.Event()
+
+    def import_and_wait():
+        with transaction.atomic():
+            orders_upsert(orders=[parsed])
+            ready.set()
+            assert release.wait(LOCK_WAIT_SECONDS)
+
+    importer = Worker(import_and_wait)
+    importer.start()
+    assert ready.wait(LOCK_WAIT_SECONDS)
+    anonymize = Worker(anonymize_orders, [order.pk])
+    anonymize.start()
+    wait_until_blocked(anonymize, importer)
+    release.set()
+    importer.finish(), anonymize.finish()
+
+    assert importer.error is None
+    assert isinstance(anonymize.error, BatchRefused), anonymize.error
+    order.refresh_from_db()
+    assert not order.anonymized and order.shipping == "unfulfilled"
+    assert race_oracle() == []
+
+
+def test_an_import_waiting_behind_an_anonymization_never_brings_personal_values_back(make_order, race_oracle):
+    """The import carries the old personal values; it must see the order anonymized and keep the mask."""
+    from orders.importing import orders_upsert
+    from orders.models import OrderAddress, OrderCustomAttribute
+
+    order = make_order(shipping="fulfilled")
+    parsed = reimported(order, shipping="unfulfilled")
+    locked, release = threading.Event(), threading.Event()
+
+    anonymize = Worker(anonymize_pausing_after_the_lock, [order.pk], locked, release)
+    anonymize.start()
+    assert locked.wait(LOCK_WAIT_SECONDS)
+    importer = Worker(orders_upsert, orders=[parsed])
+    importer.start()
+    wait_until_blocked(importer, anonymize)
+    release.set()
+    anonymize.finish(), importer.finish()
+
+    assert anonymize.error is None and importer.error is None
+    assert importer.result.kept_anonymized == 1
+    order.refresh_from_db()
+    assert order.anonymized and order.shipping == "unfulfilled"  # the import's news, after the mask
+    assert {order.customer_name, order.customer_email, order.contact_name, order.contact_email} == {"**"}
+    assert set(OrderAddress.objects.filter(order=order).values_list("line_1", flat=True)) == {"**"}
+    assert set(OrderCustomAttribute.objects.filter(order=order).values_list("value", flat=True)) == {"**"}
+    assert audit_counts() == {order.pk: 1}
+    assert race_oracle() == []

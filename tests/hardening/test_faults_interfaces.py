@@ -192,11 +192,6 @@ def test_admin_action_failing_mid_batch_shows_a_clear_page_and_changes_nothing(r
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/admin_actions.py catches BatchRefused only; ConcurrentUpdate (a PrivacyError) "
-    "escapes its transaction.atomic() as a 500 instead of a message",
-)
 def test_admin_action_hitting_a_conflict_says_so_and_changes_nothing(records, staff):
     orders, _ = records
     before = everything()
