@@ -131,3 +131,11 @@ class AuditFilterForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     record_id = forms.UUIDField(label="Record id", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        # Reversed dates would silently match nothing; say so instead of showing an empty trail.
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "“To” is before “From”; swap the dates.")
+        return cleaned

@@ -10,12 +10,15 @@ from django.db import transaction
 
 from core.audit import Actor
 from core.models import ErasureRequest, Interface
+from core.retry import retry_on_conflict
 from orders.services import orders_anonymize
 from promotions.services import usages_anonymize
 
 REFERENCE_MAX_LENGTH = ErasureRequest._meta.get_field("reference").max_length
 
 
+# The outermost transaction of an erasure, so the one place a database conflict can be retried.
+@retry_on_conflict
 def erasure_request_fulfil(
     *, reference: str, order_ids: Iterable, usage_ids: Iterable, actor: Actor
 ) -> ErasureRequest:

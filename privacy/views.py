@@ -12,13 +12,14 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from core.audit import Actor
-from core.errors import BatchRefused
+from core.errors import BatchRefused, ConcurrentUpdate
 from core.models import ErasureRequest, Interface
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
@@ -47,7 +48,10 @@ ERASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.anonymize_order", "promotions.an
 HOLD_PLACE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.add_legalhold",)
 HOLD_RELEASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.change_legalhold",)
 
-REFUSED_MESSAGE = "Nothing was anonymized: {count} record(s) may not be anonymized."
+
+
+def refused_message(count: int) -> str:
+    return f"Nothing was anonymized: {count} record{pluralize(count)} may not be anonymized."
 
 
 class PrivacyPageMixin(PermissionRequiredMixin):
@@ -124,13 +128,15 @@ class PersonExportView(PrivacyPageMixin, View):
         return response
 
 
-def _preview_context(*, reference, query, order_ids, usage_ids) -> dict:
+def _preview_context(*, reference, query, order_ids, usage_ids, all_eligible=False) -> dict:
     """What anonymizing the selection would do, as the services see it right now."""
     order_review = orders_anonymization_review(order_ids=order_ids)
     usage_review = usages_anonymization_review(usage_ids=usage_ids)
     return {
         "reference": reference,
         "query": query,
+        # Posted back by "Back to the search results", so the ticks and the reference survive.
+        "selection": {"order_ids": order_ids, "usage_ids": usage_ids, "all_eligible": all_eligible},
         "order_review": order_review,
         "usage_review": usage_review,
         "confirm_form": ErasureConfirmForm(
@@ -153,6 +159,9 @@ class ErasurePreviewView(PrivacyPageMixin, View):
     def post(self, request):
         person = person_records(request.POST.get("q", ""))
         form = ErasureSelectionForm(request.POST, person=person)
+        if "back" in request.POST:
+            # Back from the preview: the search results again, with the same ticks and reference.
+            return render(request, "privacy/search.html", _search_context(request, person, form))
         if not form.is_valid():
             return render(request, "privacy/search.html", _search_context(request, person, form), status=400)
         context = _preview_context(
@@ -160,6 +169,7 @@ class ErasurePreviewView(PrivacyPageMixin, View):
             query=person.query,
             order_ids=form.cleaned_data["order_ids"],
             usage_ids=form.cleaned_data["usage_ids"],
+            all_eligible=form.cleaned_data["all_eligible"],
         )
         return render(request, "privacy/preview.html", context)
 
@@ -191,8 +201,17 @@ class ErasureConfirmView(PrivacyPageMixin, View):
                 usage_ids=data["usage_ids"],
             )
             context["refused"] = refused
-            context["refused_message"] = REFUSED_MESSAGE.format(count=len(refused.problems))
+            context["refused_message"] = refused_message(len(refused.problems))
             return render(request, "privacy/preview.html", context, status=422)
+        except ConcurrentUpdate as conflict:
+            context = _preview_context(
+                reference=data["reference"],
+                query=data["q"],
+                order_ids=data["order_ids"],
+                usage_ids=data["usage_ids"],
+            )
+            context["conflict"] = conflict.detail
+            return render(request, "privacy/preview.html", context, status=409)
         messages.success(request, f"Erasure request “{erasure_request.reference}” is done.")
         return redirect("privacy:receipt", pk=erasure_request.pk)
 
@@ -272,7 +291,17 @@ class LegalHoldReleaseView(PrivacyPageMixin, View):
         return redirect("privacy:order", pk=hold.order_id)
 
 
-class AuditTrailView(PrivacyPageMixin, ListView):
+class ForgivingPaginationMixin:
+    """A page number past the end (a stale link, a shorter filtered list) or not a number shows
+    the nearest page instead of a 404: the officer keeps the filters they typed."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=self.get_allow_empty())
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
+class AuditTrailView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
     """The audit trail, filtered by actor, interface, dates and record id."""
 
     template_name = "privacy/audit.html"
@@ -292,7 +321,7 @@ class AuditTrailView(PrivacyPageMixin, ListView):
         return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
 
 
-class UsageListView(PrivacyPageMixin, ListView):
+class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
     """Code usages across every promotion, filtered by the API's own FilterSet, newest first."""
 
     template_name = "privacy/usages.html"

@@ -238,11 +238,6 @@ def test_erasure_failing_mid_batch_shows_a_clear_page_and_changes_nothing(record
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="privacy/views.py ErasureConfirmView catches BatchRefused only; ConcurrentUpdate "
-    "from erasure_request_fulfil's transaction becomes a 500 instead of a message",
-)
 def test_erasure_hitting_a_conflict_says_so_and_changes_nothing(records, staff):
     orders, usages = records
     before = everything()
