@@ -50,6 +50,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ("label", "created_at", "last_used_at", "revoked_at")
     raw_id_fields = ("user",)
 
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            # The key id (and so its label) and the dates exist only once the key is created:
+            # an add form showing a label would show one the new key never gets.
+            return ("name", "user", "expires_at")
+        return self.fields
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields

@@ -13,6 +13,12 @@ from privacy.services import REFERENCE_MAX_LENGTH
 REFERENCE_REQUIRED = "Give a reason or a ticket reference for this erasure request."
 NOTHING_SELECTED = "Select at least one record, or tick “all eligible records”."
 REFERENCE_HELP = "A ticket number or short reason; not the person's name or email."
+# A ticked record the search no longer finds: anonymized (its email is now the mask) or
+# changed since the page was loaded, or an id that was never in the results.
+STALE_SELECTION = (
+    "A selected record is no longer among this search's results (it may have been anonymized "
+    "or changed meanwhile). Check the list below and tick again."
+)
 
 
 class PersonSearchForm(forms.Form):
@@ -45,10 +51,18 @@ class ErasureSelectionForm(forms.Form):
 
     q = forms.CharField(widget=forms.HiddenInput)
     order_ids = forms.TypedMultipleChoiceField(
-        coerce=uuid.UUID, required=False, widget=forms.CheckboxSelectMultiple, label="Orders"
+        coerce=uuid.UUID,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Orders",
+        error_messages={"invalid_choice": STALE_SELECTION},
     )
     usage_ids = forms.TypedMultipleChoiceField(
-        coerce=uuid.UUID, required=False, widget=forms.CheckboxSelectMultiple, label="Code usages"
+        coerce=uuid.UUID,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Code usages",
+        error_messages={"invalid_choice": STALE_SELECTION},
     )
     all_eligible = forms.BooleanField(required=False, label="All eligible records")
     reference = forms.CharField(

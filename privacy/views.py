@@ -49,7 +49,6 @@ HOLD_PLACE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.add_legalhold",)
 HOLD_RELEASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.change_legalhold",)
 
 
-
 def refused_message(count: int) -> str:
     return f"Nothing was anonymized: {count} record{pluralize(count)} may not be anonymized."
 
@@ -156,6 +155,10 @@ class ErasurePreviewView(PrivacyPageMixin, View):
 
     permission_required = ERASE_PERMISSIONS
 
+    def get(self, request):
+        # Typed, bookmarked or reopened: the selection lives on the search page, not here.
+        return redirect("privacy:search")
+
     def post(self, request):
         person = person_records(request.POST.get("q", ""))
         form = ErasureSelectionForm(request.POST, person=person)
@@ -178,6 +181,9 @@ class ErasureConfirmView(PrivacyPageMixin, View):
     """Step three: anonymize what the preview listed, as one erasure request, all or nothing."""
 
     permission_required = ERASE_PERMISSIONS
+
+    def get(self, request):
+        return redirect("privacy:search")
 
     def post(self, request):
         form = ErasureConfirmForm(request.POST)
@@ -257,6 +263,10 @@ class OrderDetailView(PrivacyPageMixin, View):
 
 class LegalHoldPlaceView(PrivacyPageMixin, View):
     permission_required = HOLD_PLACE_PERMISSIONS
+
+    def get(self, request, pk):
+        # The form's own URL after an error, reloaded or bookmarked: show the order's page.
+        return redirect("privacy:order", pk=pk)
 
     def post(self, request, pk):
         form = LegalHoldForm(request.POST)
