@@ -14,11 +14,10 @@ from rest_framework.response import Response
 from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids
 from core.api_schema import batch_request_serializer, error_responses
 from core.audit import Actor
-from core.batches import chunked
 from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from core.pagination import EpccPagination
-from orders.epcc import order_to_epcc
+from orders.epcc import order_to_epcc, orders_to_epcc
 from orders.filters import ORDER_FILTER_FIELDS, OrderFilterSet
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
@@ -110,10 +109,8 @@ class OrderDocumentSerializer(serializers.BaseSerializer):
 
 def orders_in_request_order(order_ids: list) -> list[dict]:
     """EPCC documents of these orders in the order asked (a fixed number of queries per chunk)."""
-    by_id = {}
-    for chunk in chunked(order_ids):
-        by_id.update({str(order.pk): order for order in Order.objects.for_epcc().filter(pk__in=chunk)})
-    return [order_to_epcc(by_id[order_id]) for order_id in order_ids if order_id in by_id]
+    documents = {str(pk): document for pk, document in orders_to_epcc(order_ids).items()}
+    return [documents[str(order_id)] for order_id in order_ids if str(order_id) in documents]
 
 
 class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
