@@ -16,6 +16,9 @@ from core.services import api_key_create, api_key_revoke
 # The order and usage lists are wide (uuids, three statuses); the sidebar would
 # push half of their columns off screen.
 admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Privacy back-office administration"
+admin.site.site_title = "Privacy back-office"
+admin.site.index_title = "Orders, code usages and the audit trail"
 
 
 class ApiKeyStateFilter(admin.SimpleListFilter):

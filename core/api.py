@@ -162,8 +162,8 @@ class ActionPermissions(BasePermission):
     message = "You do not have permission to perform this action."
 
     def has_permission(self, request, view):
-        if view.action is None:
-            # A method the view does not map (or OPTIONS): let the view answer 405 itself.
+        if view.action in (None, "metadata"):
+            # A method the view does not map, or OPTIONS (no metadata is offered): the view answers 405.
             return True
         needed = getattr(view, "required_permissions", {}).get(view.action)
         if needed is None:

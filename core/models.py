@@ -12,21 +12,21 @@ from django.utils import timezone
 
 
 class Interface(models.TextChoices):
-    API = "api"
-    ADMIN = "admin"
-    WEB = "web"
-    COMMAND = "command"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    WEB = "web", "Privacy pages"
+    COMMAND = "command", "Command"
 
 
 class RecordType(models.TextChoices):
-    ORDER = "order"
-    CODE_USAGE = "code_usage"
+    ORDER = "order", "Order"
+    CODE_USAGE = "code_usage", "Code usage"
 
 
 class AuditAction(models.TextChoices):
-    ANONYMIZE = "anonymize"
-    HOLD_PLACED = "hold_placed"
-    HOLD_RELEASED = "hold_released"
+    ANONYMIZE = "anonymize", "Anonymized"
+    HOLD_PLACED = "hold_placed", "Legal hold placed"
+    HOLD_RELEASED = "hold_released", "Legal hold released"
 
 
 def new_key_id() -> int:

@@ -12,7 +12,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="privacy/login.html", redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("people/", views.PersonSearchView.as_view(), name="search"),
     path("people/export/", views.PersonExportView.as_view(), name="export"),

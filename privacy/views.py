@@ -8,6 +8,7 @@ the services: these views never decide who may be anonymized.
 import json
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
@@ -365,3 +366,12 @@ def usage_filter_form(filterset):
         # django-filter's "Unknown" reads as a state; here it means "either".
         form.fields["anonymized"].widget.choices = (("unknown", "either"), ("true", "yes"), ("false", "no"))
     return form
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logging out is a POST (Django 5); a GET (a bookmark, a typed URL) leads somewhere useful."""
+
+    http_method_names = ["get", "post", "options"]
+
+    def get(self, request, *args, **kwargs):
+        return redirect("privacy:dashboard" if request.user.is_authenticated else "privacy:login")
