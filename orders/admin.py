@@ -7,12 +7,15 @@ action asks `orders_anonymization_review` and calls `orders_anonymize`.
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef
+from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, anonymize_selected
 from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
+from core.epcc import format_money
 from core.models import Interface
 from orders.models import (
     ANONYMIZABLE,
+    MONEY_FIELDS,
     ORDER_PERSONAL_FIELDS,
     LegalHold,
     Order,
@@ -157,6 +160,36 @@ class OrderAdmin(admin.ModelAdmin):
     # Its date drill-down reads MIN/MAX only (core/templatetags/admin_date_ranges.py).
     change_list_template = "admin/ranged_date_change_list.html"
     inlines = (AddressInline, CustomAttributeInline, ItemInline, LegalHoldInline)
+    fieldsets = (
+        (None, {"fields": ("id", "status", "payment", "shipping", "anonymized", "created_at", "updated_at")}),
+        (
+            "Customer",
+            {
+                "fields": (
+                    "customer_id",
+                    "account_id",
+                    "customer_name",
+                    "customer_email",
+                    "contact_name",
+                    "contact_email",
+                )
+            },
+        ),
+        ("Money", {"fields": ("display_price",)}),
+    )
+    readonly_fields = ("id", "display_price")
+
+    @admin.display(description="display price")
+    def display_price(self, order):
+        # Minor units as EPCC formats them ("£28.80", not 2880).
+        return format_html_join(
+            "",
+            "<div>{}: {}</div>",
+            (
+                (name.replace("_", " "), format_money(getattr(order, name), order.currency))
+                for name in MONEY_FIELDS
+            ),
+        )
 
     def get_queryset(self, request):
         on_hold = LegalHold.objects.active().filter(order=OuterRef("pk"))

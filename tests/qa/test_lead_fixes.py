@@ -25,3 +25,10 @@ def test_logout_by_get_leads_somewhere_and_post_logs_out(client, officer):
 @pytest.mark.django_db
 def test_the_admin_names_the_product(admin_client):
     assert "Privacy back-office administration" in admin_client.get("/admin/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_admin_order_page_shows_money_as_epcc_formats_it(admin_client, make_order):
+    order = make_order(currency="GBP", with_tax=2880)
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "with tax: £28.80" in page
