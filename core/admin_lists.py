@@ -7,10 +7,12 @@ searches that hit an index: exact ids, an exact (any case) email through the
 
 import uuid
 
+from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 
 # Below this many rows an exact count is cheap, and exact counts read better.
 ESTIMATE_ABOVE = 100_000
@@ -73,3 +75,9 @@ def uuid_equals(fields: tuple[str, ...], value: uuid.UUID) -> Q:
     for field in fields:
         query |= Q(**{field: value})
     return query
+
+
+@admin.display(description="id", ordering="pk")
+def short_id(obj):
+    """A UUID's first 8 characters, the whole in its tooltip: full ids wrapped over four lines."""
+    return format_html('<span class="short-id" title="{}">{}…</span>', obj.pk, str(obj.pk)[:8])

@@ -10,7 +10,14 @@ from django.db.models import Exists, OuterRef
 from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, anonymize_selected
-from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
+from core.admin_lists import (
+    EstimatedCountPaginator,
+    email_equals,
+    looks_like_email,
+    parse_uuid,
+    short_id,
+    uuid_equals,
+)
 from core.epcc import format_money
 from core.models import Interface
 from orders.models import (
@@ -136,7 +143,7 @@ class LegalHoldInline(OrderPartInline):
 class OrderAdmin(admin.ModelAdmin):
     actions = ["anonymize_selected_orders"]
     list_display = (
-        "id",
+        short_id,
         "created_at",
         "status",
         "payment",

@@ -7,7 +7,14 @@ Usages mirror EPCC and are read-only here; only the anonymize action, through
 from django.contrib import admin
 
 from core.admin_actions import AnonymizationTarget, anonymize_selected
-from core.admin_lists import EstimatedCountPaginator, email_equals, looks_like_email, parse_uuid, uuid_equals
+from core.admin_lists import (
+    EstimatedCountPaginator,
+    email_equals,
+    looks_like_email,
+    parse_uuid,
+    short_id,
+    uuid_equals,
+)
 from core.models import Interface
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
@@ -46,7 +53,7 @@ class PromotionAdmin(admin.ModelAdmin):
 @admin.register(CodeUsage)
 class CodeUsageAdmin(admin.ModelAdmin):
     actions = ["anonymize_selected_code_usages"]
-    list_display = ("id", "used_on", "code", "promotion", "customer_email", "times_used", "anonymized")
+    list_display = (short_id, "used_on", "code", "promotion", "customer_email", "times_used", "anonymized")
     list_select_related = ("promotion",)
     list_filter = ("anonymized", "promotion")
     date_hierarchy = "used_on"
