@@ -8,6 +8,7 @@ back afterwards (untimed), so the parts do not eat each other's data and
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -752,6 +753,8 @@ def main(argv=None) -> int:
         return Client(HOST, PORT)
 
     quick = args.quick
+    # A SIGTERM (timeout, kill) must still stop gunicorn in the `finally` below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))
     server = server_start(database_url, args.workers)
     try:
         print(f"gunicorn on http://{HOST}:{PORT} ({args.workers} workers); measuring ...", flush=True)
