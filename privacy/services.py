@@ -9,12 +9,20 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from core.audit import Actor
+from core.errors import PrivacyError
 from core.models import ErasureRequest, Interface
 from core.retry import retry_on_conflict
 from orders.services import orders_anonymize
 from promotions.services import usages_anonymize
 
 REFERENCE_MAX_LENGTH = ErasureRequest._meta.get_field("reference").max_length
+NOTHING_TO_ERASE = "Every selected record was already anonymized; no erasure request was recorded."
+
+
+class NothingToErase(PrivacyError):
+    """Every record of a request was already anonymized (a form sent twice, or erased meanwhile)."""
+
+    code = "nothing_to_erase"
 
 
 # The outermost transaction of an erasure, so the one place a database conflict can be retried.
@@ -28,7 +36,8 @@ def erasure_request_fulfil(
     is) and links every audit record the anonymizing services write to it.
     Raises ValueError without a reference or without any record, and
     BatchRefused (nothing changed, no request recorded) when any record is
-    unknown or may not be anonymized.
+    unknown or may not be anonymized, and NothingToErase (nothing recorded)
+    when every record was already anonymized.
     """
     reference = (reference or "").strip()
     order_ids, usage_ids = list(order_ids), list(usage_ids)
@@ -43,12 +52,20 @@ def erasure_request_fulfil(
             reference=reference,
             created_by=actor.user if getattr(actor.user, "pk", None) else None,
         )
+        changed = 0
         if order_ids:
-            orders_anonymize(
-                order_ids=order_ids, actor=actor, via=Interface.WEB, erasure_request=erasure_request
+            changed += len(
+                orders_anonymize(
+                    order_ids=order_ids, actor=actor, via=Interface.WEB, erasure_request=erasure_request
+                ).changed
             )
         if usage_ids:
-            usages_anonymize(
-                usage_ids=usage_ids, actor=actor, via=Interface.WEB, erasure_request=erasure_request
+            changed += len(
+                usages_anonymize(
+                    usage_ids=usage_ids, actor=actor, via=Interface.WEB, erasure_request=erasure_request
+                ).changed
             )
+        if not changed:
+            # Rolls the request back: a receipt for nothing would only duplicate the first one.
+            raise NothingToErase(NOTHING_TO_ERASE)
     return erasure_request

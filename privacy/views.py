@@ -6,6 +6,7 @@ the services: these views never decide who may be anonymized.
 """
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -14,6 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views import View
@@ -39,7 +41,7 @@ from privacy.selectors import (
     person_export,
     person_records,
 )
-from privacy.services import erasure_request_fulfil
+from privacy.services import NothingToErase, erasure_request_fulfil
 from promotions.filters import CodeUsageFilterSet
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
@@ -219,6 +221,9 @@ class ErasureConfirmView(PrivacyPageMixin, View):
             )
             context["conflict"] = conflict.detail
             return render(request, "privacy/preview.html", context, status=409)
+        except NothingToErase as nothing:
+            messages.info(request, str(nothing))
+            return redirect(f"{reverse('privacy:search')}?{urlencode({'q': data['q']})}")
         messages.success(request, f"Erasure request “{erasure_request.reference}” is done.")
         return redirect("privacy:receipt", pk=erasure_request.pk)
 

@@ -297,3 +297,19 @@ def test_a_held_order_is_shown_refused_in_the_search_and_the_preview(officer_cli
     assert "Order is under legal hold until further notice (Tax retention)" in previewed.content.decode()
     assert not previewed.context["has_changes"]
     assert "Anonymize 0" not in previewed.content.decode()
+
+
+def test_sending_the_confirmation_twice_records_one_request(officer_client, person):
+    form = {
+        "q": person.email,
+        "reference": "TICKET-43",
+        "order_ids": [str(person.eligible.pk)],
+        "usage_ids": [str(usage.pk) for usage in person.usages],
+    }
+    officer_client.post(reverse("privacy:erasure-confirm"), form)
+
+    again = officer_client.post(reverse("privacy:erasure-confirm"), form, follow=True)
+
+    assert ErasureRequest.objects.count() == 1
+    assert again.redirect_chain[-1][0].startswith(reverse("privacy:search"))
+    assert "already anonymized; no erasure request was recorded" in again.content.decode()
