@@ -10,6 +10,14 @@ admin describes its records with an `AnonymizationTarget`.
 Select-across: the confirmation form posts `select_across=1` back to the
 change list's own URL (filters and search in its query string), so Django
 rebuilds the same queryset instead of the form carrying every id.
+
+A large selection (select-across, or more than SUMMARY_THRESHOLD ticked ids)
+is not reviewed record by record: its counts come from a few aggregate
+queries over the queryset, built from the rule's own queryset form
+(`AnonymizationTarget.counts`), and only the sampled rows the page lists
+go through the service's review, so every reason shown is the service's
+text. Confirming is the same for both: the service checks everything again
+under lock and is the authority.
 """
 
 import uuid
@@ -35,6 +43,10 @@ from core.errors import BatchRefused, ConcurrentUpdate
 # Rows of each kind the confirmation page lists; the rest it counts.
 SAMPLE_SIZE = 100
 
+# Above this many selected ids, the confirmation page counts with aggregate
+# queries instead of reviewing every record (~25 s for 140,000 orders on PostgreSQL).
+SUMMARY_THRESHOLD = 1000
+
 # The admin history columns every entry of one anonymization shares.
 SHARED_LOG_COLUMNS = ("action_time", "user", "content_type", "action_flag", "change_message")
 
@@ -46,6 +58,21 @@ REASON_LABELS = {
 
 
 @dataclass(frozen=True)
+class SelectionCounts:
+    """How a selection splits, as the confirmation page's summary shows it."""
+
+    selected: int
+    eligible: int
+    already_anonymized: int
+    # Problem code ("not_eligible", "legal_hold") -> how many it refuses.
+    refused_by_reason: dict[str, int]
+
+    @property
+    def refused(self) -> int:
+        return sum(self.refused_by_reason.values())
+
+
+@dataclass(frozen=True)
 class AnonymizationTarget:
     """What the shared action needs to know about one kind of record."""
 
@@ -53,6 +80,9 @@ class AnonymizationTarget:
     # The part of a selection the service would change now ("eligible only"),
     # in the rule's queryset form, so that path needs no review of its own.
     eligible: Callable[[QuerySet], QuerySet]
+    # A large selection's summary in a few aggregate queries, classified as
+    # the review classifies (a test holds the two together).
+    counts: Callable[[QuerySet], SelectionCounts]
     anonymize: Callable[[list[uuid.UUID], Actor], Outcome]
     # Non-personal columns the confirmation page shows beside each sampled id.
     sample_fields: tuple[str, ...]
@@ -99,7 +129,48 @@ def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarge
         )
         # None: the admin redirects back to the change list, as after delete_selected.
         return None
-    return _confirmation_page(modeladmin, request, selected_ids(queryset), target)
+    if _is_large(request):
+        counts, ids, review = _summarized(queryset, target)
+    else:
+        ids = selected_ids(queryset)
+        review = target.review(ids)
+        counts = _counted(ids, review)
+    return _confirmation_page(modeladmin, request, counts, ids, review, target)
+
+
+def _is_large(request) -> bool:
+    # Known without a query: select-across may be any size, so it is always summarized.
+    return (
+        request.POST.get("select_across") == "1"
+        or len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) > SUMMARY_THRESHOLD
+    )
+
+
+def _counted(ids: list[uuid.UUID], review: Review) -> SelectionCounts:
+    """A small selection's counts, from its full review."""
+    return SelectionCounts(
+        selected=len(ids),
+        eligible=len(review.eligible),
+        already_anonymized=len(review.already_anonymized),
+        refused_by_reason=dict(Counter(problem.code for problem in review.problems.values())),
+    )
+
+
+def _summarized(queryset, target) -> tuple[SelectionCounts, list[uuid.UUID], Review]:
+    """A large selection: counts in SQL, the review for the sampled rows only.
+
+    The samples are the first SAMPLE_SIZE rows of each kind in the list's
+    order; the review decides which table each sampled row goes in.
+    """
+    counts = target.counts(queryset)
+    eligible = target.eligible(queryset)
+    ids = selected_ids(eligible[:SAMPLE_SIZE]) if counts.eligible else []
+    if counts.refused:
+        refused = queryset.filter(anonymized=False).exclude(pk__in=eligible.values("pk"))
+        ids += selected_ids(refused[:SAMPLE_SIZE])
+    if counts.already_anonymized:
+        ids += selected_ids(queryset.filter(anonymized=True)[:SAMPLE_SIZE])
+    return counts, ids, target.review(ids)
 
 
 def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only: bool) -> None:
@@ -211,15 +282,15 @@ def _sample(model, target, pks: list[uuid.UUID], notes: dict | None = None) -> l
     return [ReviewedRow(pk=pk, columns=values.get(pk, []), note=notes.get(pk, "")) for pk in pks]
 
 
-def _confirmation_page(modeladmin, request, ids, target) -> TemplateResponse:
+def _confirmation_page(modeladmin, request, counts: SelectionCounts, ids, review, target) -> TemplateResponse:
+    """The page; `ids` are the selection's ids (or its samples) in the list's order."""
     opts = modeladmin.model._meta
-    review = target.review(ids)
     # The review works in primary-key order; the page follows the list's order.
     eligible = [pk for pk in ids if pk in review.eligible]
     already = set(review.already_anonymized)
     already = [pk for pk in ids if pk in already]
     refused = [pk for pk in ids if pk in review.problems]
-    reasons = Counter(review.problems[pk].code for pk in refused)
+    reasons = Counter(counts.refused_by_reason)
     model = modeladmin.model
     eligible_rows = _sample(
         model,
@@ -233,17 +304,17 @@ def _confirmation_page(modeladmin, request, ids, target) -> TemplateResponse:
         "subtitle": None,
         "opts": opts,
         "objects_name": str(opts.verbose_name_plural),
-        "eligible_name": str(model_ngettext(opts, len(eligible))),
+        "eligible_name": str(model_ngettext(opts, counts.eligible)),
         "action_name": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across") == "1",
-        "selected_count": len(ids),
-        "eligible_count": len(eligible),
-        "already_count": len(already),
-        "refused_count": len(refused),
+        "selected_count": counts.selected,
+        "eligible_count": counts.eligible,
+        "already_count": counts.already_anonymized,
+        "refused_count": counts.refused,
         "refused_by_reason": [
-            (REASON_LABELS.get(code, code), count) for code, count in reasons.most_common()
+            (REASON_LABELS.get(code, code), count) for code, count in reasons.most_common() if count
         ],
         "sample_size": SAMPLE_SIZE,
         "sample_headers": [opts.get_field(name).verbose_name for name in target.sample_fields],

@@ -1,15 +1,16 @@
 """Orders in the admin: read-only (they mirror EPCC), with "Anonymize selected orders".
 
 The rule of who may be anonymized is never restated here: the list filter
-uses `Order.objects.anonymizable()` and `LegalHold.objects.active()`, the
-action asks `orders_anonymization_review` and calls `orders_anonymize`.
+and a large selection's counts use `Order.objects.anonymizable()` and
+`LegalHold.objects.active()`, the action asks `orders_anonymization_review`
+(for every row shown) and calls `orders_anonymize`.
 """
 
 from django.contrib import admin
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.html import format_html_join
 
-from core.admin_actions import AnonymizationTarget, anonymize_selected
+from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
     EstimatedCountPaginator,
     email_equals,
@@ -40,9 +41,36 @@ def orders_eligible(queryset):
     return queryset.anonymizable().filter(anonymized=False).exclude(pk__in=held)
 
 
+def orders_selection_counts(queryset) -> SelectionCounts:
+    """A selection's split, in two aggregate queries, classified as the review classifies.
+
+    The review looks at `anonymized` first, then the statuses, then the holds;
+    so an order neither anonymized, nor refused by its statuses, nor eligible
+    is refused by a hold. A test holds these counts to the review's.
+    """
+    counts = queryset.aggregate(
+        selected=Count("pk"),
+        already=Count("pk", filter=Q(anonymized=True)),
+        statuses=Count("pk", filter=Q(anonymized=False) & ~ANONYMIZABLE),
+    )
+    eligible = orders_eligible(queryset).count()
+    return SelectionCounts(
+        selected=counts["selected"],
+        eligible=eligible,
+        already_anonymized=counts["already"],
+        refused_by_reason={
+            "not_eligible": counts["statuses"],
+            # Two statements may see two states of a changing table; the page's
+            # counts are advisory (the service decides under lock), never negative.
+            "legal_hold": max(0, counts["selected"] - counts["already"] - counts["statuses"] - eligible),
+        },
+    )
+
+
 ORDERS = AnonymizationTarget(
     review=lambda ids: orders_anonymization_review(order_ids=ids),
     eligible=orders_eligible,
+    counts=orders_selection_counts,
     anonymize=lambda ids, actor: orders_anonymize(order_ids=ids, actor=actor, via=Interface.ADMIN),
     sample_fields=("created_at", "status", "payment", "shipping"),
     masked_fields=(

@@ -5,8 +5,9 @@ Usages mirror EPCC and are read-only here; only the anonymize action, through
 """
 
 from django.contrib import admin
+from django.db.models import Count, Q
 
-from core.admin_actions import AnonymizationTarget, anonymize_selected
+from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
     EstimatedCountPaginator,
     email_equals,
@@ -19,10 +20,23 @@ from core.models import Interface
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
 
+
+def usages_selection_counts(queryset) -> SelectionCounts:
+    """A selection's split in one aggregate query: every usage is eligible unless already done."""
+    counts = queryset.aggregate(selected=Count("pk"), already=Count("pk", filter=Q(anonymized=True)))
+    return SelectionCounts(
+        selected=counts["selected"],
+        eligible=counts["selected"] - counts["already"],
+        already_anonymized=counts["already"],
+        refused_by_reason={},
+    )
+
+
 USAGES = AnonymizationTarget(
     review=lambda ids: usages_anonymization_review(usage_ids=ids),
     # Any usage may be anonymized; those already done need nothing.
     eligible=lambda queryset: queryset.filter(anonymized=False),
+    counts=usages_selection_counts,
     anonymize=lambda ids, actor: usages_anonymize(usage_ids=ids, actor=actor, via=Interface.ADMIN),
     sample_fields=("used_on", "code", "order_id"),
     masked_fields=", ".join(USAGE_PERSONAL_FIELDS),
