@@ -14,7 +14,7 @@ from django.utils import timezone
 
 import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
 from core.audit import Actor, audit_records_create
-from core.batches import Outcome, Review, chunked, unique_uuids
+from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids
 from core.errors import (
     NOT_FOUND_TITLE,
     ORDER_NOT_ELIGIBLE_DETAIL,
@@ -168,7 +168,7 @@ def orders_anonymization_review(*, order_ids: Iterable, lock: bool = False) -> R
     ids = unique_uuids(order_ids)
     review = Review(requested=ids)
     today = timezone.localdate()
-    for chunk in chunked(sorted(ids)):
+    for chunk in chunked(sorted(ids), batch_chunk_size()):
         _review_chunk(review, chunk, lock=lock, today=today)
     return review
 
@@ -196,7 +196,7 @@ def orders_anonymize(
         now = timezone.now()
         changed = list(review.eligible)
         value = mask()
-        for chunk in chunked(sorted(changed)):
+        for chunk in chunked(sorted(changed), batch_chunk_size()):
             Order.objects.filter(pk__in_array=chunk).update(
                 anonymized=True,
                 updated_at=now,

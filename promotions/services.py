@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
 from core.audit import Actor, audit_records_create
-from core.batches import Outcome, Review, chunked, unique_uuids
+from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
 from core.masking import masked, value_flags
 from core.models import ErasureRequest, Interface, RecordType
@@ -38,7 +38,7 @@ def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> R
     ids = unique_uuids(usage_ids)
     review = Review(requested=ids)
     flags = value_flags(USAGE_PERSONAL_FIELDS)
-    for chunk in chunked(sorted(ids)):
+    for chunk in chunked(sorted(ids), batch_chunk_size()):
         rows = CodeUsage.objects.filter(pk__in_array=chunk).order_by("pk")
         if lock:
             rows = rows.select_for_update()
@@ -76,7 +76,7 @@ def usages_anonymize(
             raise BatchRefused(review.problems_in_request_order())
         now = timezone.now()
         changed = list(review.eligible)
-        for chunk in chunked(sorted(changed)):
+        for chunk in chunked(sorted(changed), batch_chunk_size()):
             CodeUsage.objects.filter(pk__in_array=chunk).update(
                 anonymized=True,
                 updated_at=now,

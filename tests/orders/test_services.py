@@ -238,3 +238,21 @@ def test_a_batch_is_a_fixed_handful_of_queries(make_order, actor, django_assert_
         outcome = orders_anonymize(order_ids=ids, actor=actor, via=Interface.API)
     assert len(outcome.changed) == size
     assert AuditRecord.objects.count() == size
+
+
+def test_a_batch_larger_than_one_chunk_is_still_one_all_or_nothing_batch(make_order, actor, monkeypatch):
+    import core.batches
+
+    monkeypatch.setattr(core.batches, "CHUNK_SIZE", 3)
+    monkeypatch.setattr(core.batches, "ARRAY_CHUNK_SIZE", 3)
+    orders = [make_order() for _ in range(7)]
+    refused = make_order(shipping="unfulfilled")
+
+    with pytest.raises(BatchRefused):
+        orders_anonymize(order_ids=[o.pk for o in [*orders, refused]], actor=actor, via=Interface.API)
+    assert not Order.objects.filter(anonymized=True).exists()
+
+    outcome = orders_anonymize(order_ids=[o.pk for o in orders], actor=actor, via=Interface.API)
+    assert len(outcome.changed) == 7
+    assert Order.objects.filter(anonymized=True, customer_email="**").count() == 7
+    assert AuditRecord.objects.count() == 7
