@@ -199,15 +199,9 @@ def usages_restore(ids: list) -> None:
 
 
 def orders_eligible(count: int) -> list:
-    from orders.models import LegalHold, Order
+    from orders.models import Order
 
-    return list(
-        Order.objects.anonymizable()
-        .filter(anonymized=False)
-        .exclude(pk__in=LegalHold.objects.active().values("order_id"))
-        .order_by("pk")
-        .values_list("pk", flat=True)[:count]
-    )
+    return list(Order.objects.anonymizable_now().order_by("pk").values_list("pk", flat=True)[:count])
 
 
 # --- The baselines: raw SQL, and a per-object save() loop -----------------------

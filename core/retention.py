@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from core.audit import Actor
 from core.errors import BatchRefused
 from core.models import Interface
-from orders.models import LegalHold, Order
+from orders.models import Order
 from orders.services import orders_anonymize
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
@@ -44,12 +44,11 @@ def orders_past_retention(*, cutoff: datetime) -> QuerySet:
 
 def orders_eligible_for_retention(*, cutoff: datetime) -> QuerySet:
     """Orders the retention job would anonymize: past retention and not under an active hold."""
-    held = LegalHold.objects.active().values("order_id")
-    return orders_past_retention(cutoff=cutoff).exclude(pk__in=held)
+    return Order.objects.filter(created_at__lt=cutoff).anonymizable_now()
 
 
 def orders_held_past_retention(*, cutoff: datetime) -> QuerySet:
-    return orders_past_retention(cutoff=cutoff).filter(pk__in=LegalHold.objects.active().values("order_id"))
+    return orders_past_retention(cutoff=cutoff).under_active_hold()
 
 
 def usages_eligible_for_retention(*, cutoff: datetime) -> QuerySet:

@@ -37,8 +37,7 @@ from orders.services import orders_anonymization_review, orders_anonymize
 
 def orders_eligible(queryset):
     """Orders the service would change now: not yet anonymized, statuses allow, no active hold."""
-    held = LegalHold.objects.active().values("order_id")
-    return queryset.anonymizable().filter(anonymized=False).exclude(pk__in=held)
+    return queryset.anonymizable_now()
 
 
 def orders_selection_counts(queryset) -> SelectionCounts:
@@ -92,13 +91,12 @@ class CanBeAnonymizedFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        held = LegalHold.objects.active().values("order_id")
         if self.value() == "yes":
             return orders_eligible(queryset)
         if self.value() == "statuses":
             return queryset.filter(anonymized=False).exclude(ANONYMIZABLE)
         if self.value() == "hold":
-            return queryset.filter(anonymized=False, pk__in=held)
+            return queryset.filter(anonymized=False).under_active_hold()
         return queryset
 
 

@@ -104,6 +104,21 @@ class OrderQuerySet(models.QuerySet):
         """Orders whose statuses allow anonymization (holds not considered)."""
         return self.filter(ANONYMIZABLE)
 
+    def under_active_hold(self):
+        """Orders with a legal hold in force today."""
+        return self.filter(pk__in=LegalHold.objects.active().values("order_id"))
+
+    def anonymizable_now(self):
+        """What orders_anonymize would change now: statuses allow, not yet anonymized, no hold in force.
+
+        The set-based twin of the service's per-order review; tests hold the two together.
+        """
+        return (
+            self.anonymizable()
+            .filter(anonymized=False)
+            .exclude(pk__in=LegalHold.objects.active().values("order_id"))
+        )
+
     def for_epcc(self):
         """Everything the EPCC serializer reads, in a fixed number of queries."""
         return self.prefetch_related("addresses", "custom_attributes", "items")

@@ -216,7 +216,8 @@ def dashboard() -> Dashboard:
     )
     # Orders not yet anonymized under a hold in force, grouped the same way.
     held_groups = (
-        Order.objects.filter(anonymized=False, pk__in=LegalHold.objects.active().values("order_id"))
+        Order.objects.filter(anonymized=False)
+        .under_active_hold()
         .values("status", "payment", "shipping")
         .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
         .order_by()

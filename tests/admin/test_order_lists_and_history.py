@@ -210,4 +210,9 @@ def test_eligible_only_selects_exactly_what_the_review_finds_eligible(make_order
 
     review = orders_anonymization_review(order_ids=[o.pk for o in orders])
     assert set(orders_eligible(Order.objects.all()).values_list("pk", flat=True)) == set(review.eligible)
+    assert set(Order.objects.anonymizable_now().values_list("pk", flat=True)) == set(review.eligible)
+    held = Order.objects.anonymizable().filter(anonymized=False).under_active_hold()
+    assert set(held.values_list("pk", flat=True)) == {
+        pk for pk, problem in review.problems.items() if problem.code == "legal_hold"
+    }
     assert review.eligible and review.problems and review.already_anonymized
