@@ -23,6 +23,7 @@ from django.db import connection, models
 
 from core.masking import mask
 from orders.models import (
+    SHIPPING_ADDRESS_FIELDS,
     LegalHold,
     Order,
     OrderAddress,
@@ -245,22 +246,7 @@ COLUMNS = {
         "created_at",
         "updated_at",
     ),
-    OrderAddress: (
-        "order",
-        "kind",
-        "first_name",
-        "last_name",
-        "phone_number",
-        "company_name",
-        "line_1",
-        "line_2",
-        "city",
-        "postcode",
-        "county",
-        "region",
-        "country",
-        "instructions",
-    ),
+    OrderAddress: ("order", "kind", *SHIPPING_ADDRESS_FIELDS),
     OrderCustomAttribute: ("order", "name", "type", "value"),
     OrderItem: (
         "id",

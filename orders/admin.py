@@ -25,6 +25,7 @@ from orders.models import (
     ANONYMIZABLE,
     MONEY_FIELDS,
     ORDER_PERSONAL_FIELDS,
+    SHIPPING_ADDRESS_FIELDS,
     LegalHold,
     Order,
     OrderAddress,
@@ -126,21 +127,7 @@ class OrderPartInline(admin.TabularInline):
 class AddressInline(OrderPartInline):
     model = OrderAddress
     verbose_name_plural = "addresses"
-    fields = (
-        "kind",
-        "first_name",
-        "last_name",
-        "company_name",
-        "phone_number",
-        "line_1",
-        "line_2",
-        "city",
-        "postcode",
-        "county",
-        "region",
-        "country",
-        "instructions",
-    )
+    fields = ("kind", *SHIPPING_ADDRESS_FIELDS)
 
 
 class ItemInline(OrderPartInline):
