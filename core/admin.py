@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from core.admin_lists import EstimatedCountPaginator, parse_uuid
+from core.admin_lists import LargeListAdmin, parse_uuid
 from core.models import ApiKey, AuditRecord, RecordType
 from core.services import api_key_create, api_key_revoke
 
@@ -110,7 +110,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(admin.ModelAdmin):
+class AuditRecordAdmin(LargeListAdmin):
     list_display = (
         "at",
         "action",
@@ -127,13 +127,6 @@ class AuditRecordAdmin(admin.ModelAdmin):
     search_fields = ("=record_id", "=actor")
     search_help_text = "A record id, or an actor: a username or Key-<id> (exact)."
     ordering = ("-at", "-id")
-    list_per_page = 100
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    # Facet counts would count the whole table once per filter choice.
-    show_facets = admin.ShowFacets.NEVER
-    # Its date drill-down reads MIN/MAX only (core/templatetags/admin_date_ranges.py).
-    change_list_template = "admin/ranged_date_change_list.html"
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -12,7 +12,7 @@ from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
-    EstimatedCountPaginator,
+    LargeListAdmin,
     email_equals,
     looks_like_email,
     parse_uuid,
@@ -153,7 +153,7 @@ class LegalHoldInline(OrderPartInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(LargeListAdmin):
     actions = ["anonymize_selected_orders"]
     list_display = (
         short_id,
@@ -172,13 +172,6 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("=id", "=customer_id", "=customer_email")
     search_help_text = "An order id or customer id, or a customer's full email address (any case)."
     ordering = ("-created_at", "-id")
-    list_per_page = 100
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    # Facet counts would count the whole table once per filter choice.
-    show_facets = admin.ShowFacets.NEVER
-    # Its date drill-down reads MIN/MAX only (core/templatetags/admin_date_ranges.py).
-    change_list_template = "admin/ranged_date_change_list.html"
     inlines = (AddressInline, CustomAttributeInline, ItemInline, LegalHoldInline)
     fieldsets = (
         (None, {"fields": ("id", "status", "payment", "shipping", "anonymized", "created_at", "updated_at")}),

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
-    EstimatedCountPaginator,
+    LargeListAdmin,
     email_equals,
     looks_like_email,
     parse_uuid,
@@ -65,7 +65,7 @@ class PromotionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CodeUsage)
-class CodeUsageAdmin(admin.ModelAdmin):
+class CodeUsageAdmin(LargeListAdmin):
     actions = ["anonymize_selected_code_usages"]
     list_display = (short_id, "used_on", "code", "promotion", "customer_email", "times_used", "anonymized")
     list_select_related = ("promotion",)
@@ -77,13 +77,6 @@ class CodeUsageAdmin(admin.ModelAdmin):
         "A usage id, order id or customer id, a customer's full email address, or a code (any case)."
     )
     ordering = ("-used_on", "-id")
-    list_per_page = 100
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    # Facet counts would count the whole table once per filter choice.
-    show_facets = admin.ShowFacets.NEVER
-    # Its date drill-down reads MIN/MAX only (core/templatetags/admin_date_ranges.py).
-    change_list_template = "admin/ranged_date_change_list.html"
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
