@@ -11,16 +11,15 @@ import random
 import threading
 from collections import Counter
 from datetime import timedelta
-from functools import partial
 
 import pytest
 from django.db import OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.audit import Actor
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.models import AuditAction, AuditRecord, Interface, RecordType
-from orders import services as order_services
 from orders.models import Order
 from orders.services import legal_hold_place, orders_anonymize
 from promotions.models import CodeUsage
@@ -164,12 +163,7 @@ def test_the_oracle_catches_an_anonymization_that_decides_before_locking(
     Shows the race tests can fail: without `select_for_update` the service reads
     the old statuses, then its UPDATE waits for the status change and writes anyway.
     """
-    unlocked_review = partial(order_services.orders_anonymization_review, lock=False)
-    monkeypatch.setattr(
-        order_services,
-        "orders_anonymization_review",
-        lambda *, order_ids, lock=False: unlocked_review(order_ids=order_ids),
-    )
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, *args, **kwargs: self)
     order = make_order(shipping="fulfilled")
     locked, release = threading.Event(), threading.Event()
 

@@ -19,7 +19,12 @@ from orders.models import (
     ShippingStatus,
     statuses_allow_anonymization,
 )
-from orders.services import legal_hold_place, legal_hold_release, orders_anonymize
+from orders.services import (
+    legal_hold_place,
+    legal_hold_release,
+    orders_anonymization_review,
+    orders_anonymize,
+)
 
 ALL_COMBINATIONS = list(itertools.product(OrderStatus.values, PaymentStatus.values, ShippingStatus.values))
 
@@ -256,3 +261,28 @@ def test_a_batch_larger_than_one_chunk_is_still_one_all_or_nothing_batch(make_or
     assert len(outcome.changed) == 7
     assert Order.objects.filter(anonymized=True, customer_email="**").count() == 7
     assert AuditRecord.objects.count() == 7
+
+
+def test_audit_fields_are_exactly_the_fields_the_review_says_the_mask_changes(make_order, actor):
+    """The audit names fields from its own statement (SQL on PostgreSQL): held to the review's names."""
+    orders = [
+        make_order(),
+        make_order(customer_name="", contact_email=None, addresses=False, attributes={}),
+        make_order(attributes={"a": None, "b": "", "c": 0, "d": {"x": 1}, "é-name": ["list"]}),
+        make_order(status="cancelled", attributes={"gift_message": "Hi", "notes": "Ring twice"}),
+    ]
+    # An address with empty and missing values, and a billing row holding shipping-only columns.
+    orders[0].addresses.filter(kind="shipping").update(line_2="", county=None, instructions="")
+    orders[0].addresses.filter(kind="billing").update(phone_number="+44 20 0000 0000", instructions="x")
+    ids = [order.pk for order in orders]
+    review = orders_anonymization_review(order_ids=ids)
+    expected = {pk: sorted(fields) for pk, fields in review.eligible.items()}
+
+    outcome = orders_anonymize(order_ids=ids, actor=actor, via=Interface.API)
+
+    written = dict(AuditRecord.objects.filter(batch_id=outcome.batch_id).values_list("record_id", "fields"))
+    assert written == expected
+    assert "billing_address.phone_number" not in written[orders[0].pk]
+    assert "shipping_address.line_2" not in written[orders[0].pk]
+    assert "custom_attributes.c.value" in written[orders[2].pk]
+    assert "custom_attributes.a.value" not in written[orders[2].pk]

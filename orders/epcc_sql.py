@@ -1,0 +1,135 @@
+"""Orders' EPCC documents written by PostgreSQL as JSON text (PostgreSQL only).
+
+The twin of orders.epcc.orders_to_epcc for answers of many orders: one
+SELECT per chunk of ids writes each document, and Python only joins the
+strings. Each text, parsed, equals orders.epcc's document of that order
+(tests hold the two together); the SQL is generated from the same field lists.
+"""
+
+import uuid
+from functools import cache
+
+from core.epcc_sql import (
+    fetch_documents,
+    member,
+    optional_member,
+    sql_column,
+    sql_documents,
+    sql_json,
+    sql_json_constant,
+    sql_literal,
+    sql_money,
+    sql_object,
+    sql_table,
+    sql_timestamp,
+)
+from orders.models import (
+    BILLING_ADDRESS_FIELDS,
+    MONEY_FIELDS,
+    SHIPPING_ADDRESS_FIELDS,
+    AddressKind,
+    Order,
+    OrderAddress,
+    OrderCustomAttribute,
+    OrderItem,
+)
+
+
+def _order(name: str) -> str:
+    return sql_column("o", Order, name)
+
+
+def _address(alias: str, fields) -> str:
+    """The address row joined as `alias`, its NULL fields left out; NULL when there is no such row."""
+    body = sql_object(
+        *(optional_member(name, sql_json(sql_column(alias, OrderAddress, name))) for name in fields)
+    )
+    return f"CASE WHEN {sql_column(alias, OrderAddress, 'id')} IS NOT NULL THEN {body} END"
+
+
+def _present(**columns) -> str:
+    """orders.epcc._present: the non-NULL columns; NULL when none is."""
+    return sql_object(
+        *(optional_member(key, sql_json(_order(name))) for key, name in columns.items()), omit_empty=True
+    )
+
+
+def _attributes() -> str:
+    """name -> {name, type, value} in id order; NULL when the order has none."""
+    name, kind, value = (sql_column("a", OrderCustomAttribute, field) for field in ("name", "type", "value"))
+    return (
+        f"(SELECT json_object_agg({name}, json_build_object('name', {name}, 'type', {kind}, 'value', {value})"
+        f" ORDER BY {sql_column('a', OrderCustomAttribute, 'id')})"
+        f" FROM {sql_table(OrderCustomAttribute)} a WHERE {sql_column('a', OrderCustomAttribute, 'order')} = {_order('id')})"
+    )
+
+
+def _items() -> str:
+    """[{type: item, id}] in position order; [] when the order has none."""
+    item_id = sql_column("i", OrderItem, "id")
+    return (
+        f"COALESCE((SELECT json_agg(json_build_object('type', 'item', 'id', {item_id})"
+        f" ORDER BY {sql_column('i', OrderItem, 'position')}, {item_id})"
+        f" FROM {sql_table(OrderItem)} i WHERE {sql_column('i', OrderItem, 'order')} = {_order('id')}), '[]')"
+    )
+
+
+def _related(kind: str, field: str) -> str:
+    """{data: {type, id}} of a related id; NULL when it is not set."""
+    column = _order(field)
+    return (
+        f"CASE WHEN {column} IS NOT NULL"
+        f" THEN json_build_object('data', json_build_object('type', {sql_literal(kind)}, 'id', {column})) END"
+    )
+
+
+def _document() -> str:
+    currency = _order("currency")
+    display_price = ", ".join(
+        f"{sql_literal(name)}, {sql_money(_order(name), currency)}" for name in MONEY_FIELDS
+    )
+    meta = (
+        f"json_build_object('display_price', json_build_object({display_price}),"
+        f" 'timestamps', json_build_object('created_at', {sql_timestamp(_order('created_at'))},"
+        f" 'updated_at', {sql_timestamp(_order('updated_at'))}))"
+    )
+    relationships = sql_object(
+        member("items", f"json_build_object('data', {_items()})"),
+        optional_member("customer", _related("customer", "customer_id")),
+        optional_member("account", _related("account", "account_id")),
+    )
+    return sql_object(
+        member("type", sql_json_constant("order")),
+        *(
+            member(name, sql_json(_order(name)))
+            for name in ("id", "status", "payment", "shipping", "anonymized")
+        ),
+        optional_member("customer", _present(name="customer_name", email="customer_email")),
+        optional_member("contact", _present(name="contact_name", email="contact_email")),
+        optional_member("shipping_address", _address("s", SHIPPING_ADDRESS_FIELDS)),
+        optional_member("billing_address", _address("b", BILLING_ADDRESS_FIELDS)),
+        optional_member("custom_attributes", _attributes()),
+        member("links", sql_json_constant({})),
+        member("meta", meta),
+        member("relationships", relationships),
+    )
+
+
+@cache
+def documents_sql() -> str:
+    """The SELECT of the documents of the ids in its one parameter (a uuid[]), in their order."""
+
+    def joined(alias: str, kind: str) -> str:
+        return (
+            f"LEFT JOIN {sql_table(OrderAddress)} {alias}"
+            f" ON {sql_column(alias, OrderAddress, 'order')} = {_order('id')}"
+            f" AND {sql_column(alias, OrderAddress, 'kind')} = {sql_literal(kind)}"
+        )
+
+    joins = f"{joined('s', AddressKind.SHIPPING)} {joined('b', AddressKind.BILLING)}"
+    return sql_documents(_document(), model=Order, alias="o", joins=joins)
+
+
+def orders_epcc_json(order_ids: list[uuid.UUID]) -> list[str]:
+    """The JSON text of each existing order's EPCC document, in the order of order_ids; unknown ids skipped."""
+    return fetch_documents(documents_sql(), order_ids)
