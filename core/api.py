@@ -14,7 +14,8 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, JsonResponse
+from django.db import connection
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.filters import BaseFilterBackend
@@ -175,6 +176,21 @@ class ActionPermissions(BasePermission):
 
 
 # --- Batch bodies -----------------------------------------------------------------
+
+
+def documents_response(documents_json, documents_python) -> HttpResponse | Response:
+    """`{"data": [...]}` of an anonymize endpoint, in request order.
+
+    On PostgreSQL the database writes each document as JSON text
+    (`documents_json()`, one SELECT per chunk) and Python only joins the
+    texts: for 1000 orders, building dicts and dumping them cost more than
+    anonymizing. Elsewhere `documents_python()` builds them as dicts. Tests
+    hold the two to the same documents.
+    """
+    if connection.vendor == "postgresql":
+        body = '{"data":[' + ",".join(documents_json()) + "]}"
+        return HttpResponse(body.encode(), content_type="application/json")
+    return Response({"data": documents_python()})
 
 
 def batch_ids(request, name: str) -> list[str]:

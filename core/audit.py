@@ -98,41 +98,6 @@ def _audit_records_insert_unnest(
     [id, [field, ...]] pairs (a text[] of JSON strings cost more still: the
     driver escapes every double quote of every element in Python).
     """
-    audit_records_insert_select(
-        actor=actor,
-        via=via,
-        record_type=record_type,
-        at=at,
-        action=action,
-        erasure_request=erasure_request,
-        batch_id=batch_id,
-        select_sql=(
-            "SELECT (r.pair->>0)::uuid, r.pair->1 "
-            "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(pair, n) ORDER BY r.n"
-        ),
-        params=[json.dumps([[str(pk), sorted(fields)] for pk, fields in changed_fields.items()])],
-    )
-
-
-def audit_records_insert_select(
-    *,
-    actor: Actor,
-    via: Interface,
-    record_type: str,
-    at: datetime,
-    select_sql: str,
-    params: list,
-    action: str = AuditAction.ANONYMIZE,
-    erasure_request: ErasureRequest | None = None,
-    batch_id: uuid.UUID | None = None,
-) -> uuid.UUID:
-    """PostgreSQL: one audit record per row of `select_sql`, in one INSERT; returns the batch id.
-
-    `select_sql` yields (record id, JSON array of sorted field names) rows in
-    the order the records should be written; the database computes them, so
-    no personal value and no per-record work passes through Python.
-    """
-    batch_id = batch_id or uuid.uuid4()
     fields = {f.name: f for f in AuditRecord._meta.concrete_fields}
     shared = ("at", "action", "actor", "actor_user", "actor_key", "interface", "record_type", "batch_id")
     shared += ("erasure_request",)
@@ -144,7 +109,8 @@ def audit_records_insert_select(
     )
     sql = (
         f"INSERT INTO {connection.ops.quote_name(AuditRecord._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {values}, s.* FROM ({select_sql}) AS s"
+        f"SELECT {values}, (r.pair->>0)::uuid, r.pair->1 "
+        "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS r(pair, n) ORDER BY r.n"
     )
     user_id = actor.user.pk if getattr(actor.user, "pk", None) else None
     with connection.cursor() as cursor:
@@ -160,7 +126,6 @@ def audit_records_insert_select(
                 record_type,
                 batch_id,
                 erasure_request.pk if erasure_request else None,
-                *params,
+                json.dumps([[str(pk), sorted(fields)] for pk, fields in changed_fields.items()]),
             ],
         )
-    return batch_id

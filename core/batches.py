@@ -21,6 +21,28 @@ def batch_chunk_size() -> int:
     return ARRAY_CHUNK_SIZE if connection.vendor == "postgresql" else CHUNK_SIZE
 
 
+def update_returning(queryset, values: dict, returning: list[str]) -> list[tuple]:
+    """`queryset.update(**values)` that also hands back `returning` (SQL over each updated row).
+
+    One statement, UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+): a masking
+    UPDATE tells which fields held a value, so nothing reads the rows again.
+    The SET clause is Django's own, compiled from `values`.
+    """
+    from django.db import connections
+    from django.db.models.sql import UpdateQuery
+
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    compiler = query.get_compiler(queryset.db)
+    compiler.pre_sql_setup()
+    sql, params = compiler.as_sql()
+    if not sql:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {', '.join(returning)}", params)
+        return cursor.fetchall()
+
+
 def unique_uuids(ids: Iterable) -> list[uuid.UUID]:
     """The ids as UUIDs, first occurrence kept, request order kept.
 

@@ -11,13 +11,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids
+from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids, documents_response
 from core.api_schema import batch_request_serializer, error_responses
 from core.audit import Actor
 from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from core.pagination import EpccPagination
 from orders.epcc import order_to_epcc, orders_to_epcc
+from orders.epcc_sql import orders_epcc_json
 from orders.filters import ORDER_FILTER_FIELDS, OrderFilterSet
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
@@ -199,4 +200,6 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def anonymize(self, request):
         order_ids = batch_ids(request, "order_ids")
         orders_anonymize(order_ids=order_ids, actor=Actor.for_request(request), via=Interface.API)
-        return Response({"data": orders_in_request_order(order_ids)})
+        return documents_response(
+            lambda: orders_epcc_json(order_ids), lambda: orders_in_request_order(order_ids)
+        )

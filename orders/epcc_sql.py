@@ -15,8 +15,9 @@ from core.epcc_sql import (
     optional_member,
     sql_column,
     sql_documents,
-    sql_json,
     sql_json_constant,
+    sql_json_field,
+    sql_json_quoted,
     sql_literal,
     sql_money,
     sql_object,
@@ -39,69 +40,78 @@ def _order(name: str) -> str:
     return sql_column("o", Order, name)
 
 
+def _present(**columns) -> str:
+    """orders.epcc._present: the non-NULL columns of the order; NULL when none is."""
+    members = (optional_member(key, sql_json_field("o", Order, name)) for key, name in columns.items())
+    return sql_object(*members, omit_empty=True)
+
+
 def _address(alias: str, fields) -> str:
     """The address row joined as `alias`, its NULL fields left out; NULL when there is no such row."""
-    body = sql_object(
-        *(optional_member(name, sql_json(sql_column(alias, OrderAddress, name))) for name in fields)
-    )
+    body = sql_object(*(optional_member(name, sql_json_field(alias, OrderAddress, name)) for name in fields))
     return f"CASE WHEN {sql_column(alias, OrderAddress, 'id')} IS NOT NULL THEN {body} END"
 
 
-def _present(**columns) -> str:
-    """orders.epcc._present: the non-NULL columns; NULL when none is."""
-    return sql_object(
-        *(optional_member(key, sql_json(_order(name))) for key, name in columns.items()), omit_empty=True
-    )
-
-
 def _attributes() -> str:
-    """name -> {name, type, value} in id order; NULL when the order has none."""
-    name, kind, value = (sql_column("a", OrderCustomAttribute, field) for field in ("name", "type", "value"))
+    """name -> {name, type, value}, in id order; NULL when the order has none."""
+
+    def column(name: str) -> str:
+        return sql_column("a", OrderCustomAttribute, name)
+
+    name = sql_json_field("a", OrderCustomAttribute, "name")
+    attribute = sql_object(
+        member("name", name),
+        member("type", sql_json_field("a", OrderCustomAttribute, "type")),
+        member("value", f"{column('value')}::text"),  # jsonb: JSON text already
+    )
+    aggregate = f"string_agg({name} || ':' || {attribute}, ',' ORDER BY {column('id')})"
     return (
-        f"(SELECT json_object_agg({name}, json_build_object('name', {name}, 'type', {kind}, 'value', {value})"
-        f" ORDER BY {sql_column('a', OrderCustomAttribute, 'id')})"
-        f" FROM {sql_table(OrderCustomAttribute)} a WHERE {sql_column('a', OrderCustomAttribute, 'order')} = {_order('id')})"
+        f"(SELECT '{{' || {aggregate} || '}}' FROM {sql_table(OrderCustomAttribute)} a"  # noqa: S608
+        f" WHERE {column('order')} = {_order('id')})"
     )
 
 
 def _items() -> str:
     """[{type: item, id}] in position order; [] when the order has none."""
-    item_id = sql_column("i", OrderItem, "id")
+
+    def column(name: str) -> str:
+        return sql_column("i", OrderItem, name)
+
+    item = sql_object(
+        member("type", sql_json_constant("item")), member("id", sql_json_field("i", OrderItem, "id"))
+    )
+    # Python orders by position only; the id breaks ties so that the order is the same every time.
+    aggregate = f"string_agg({item}, ',' ORDER BY {column('position')}, {column('id')})"
     return (
-        f"COALESCE((SELECT json_agg(json_build_object('type', 'item', 'id', {item_id})"
-        f" ORDER BY {sql_column('i', OrderItem, 'position')}, {item_id})"
-        f" FROM {sql_table(OrderItem)} i WHERE {sql_column('i', OrderItem, 'order')} = {_order('id')}), '[]')"
+        f"COALESCE((SELECT '[' || {aggregate} || ']' FROM {sql_table(OrderItem)} i"  # noqa: S608
+        f" WHERE {column('order')} = {_order('id')}), '[]')"
     )
 
 
 def _related(kind: str, field: str) -> str:
     """{data: {type, id}} of a related id; NULL when it is not set."""
-    column = _order(field)
-    return (
-        f"CASE WHEN {column} IS NOT NULL"
-        f" THEN json_build_object('data', json_build_object('type', {sql_literal(kind)}, 'id', {column})) END"
+    data = sql_object(
+        member("type", sql_json_constant(kind)), member("id", sql_json_field("o", Order, field))
     )
+    return f"CASE WHEN {_order(field)} IS NOT NULL THEN {sql_object(member('data', data))} END"
 
 
 def _document() -> str:
     currency = _order("currency")
-    display_price = ", ".join(
-        f"{sql_literal(name)}, {sql_money(_order(name), currency)}" for name in MONEY_FIELDS
+    display_price = sql_object(*(member(name, sql_money(_order(name), currency)) for name in MONEY_FIELDS))
+    timestamps = sql_object(
+        *(member(name, sql_json_quoted(sql_timestamp(_order(name)))) for name in ("created_at", "updated_at"))
     )
-    meta = (
-        f"json_build_object('display_price', json_build_object({display_price}),"
-        f" 'timestamps', json_build_object('created_at', {sql_timestamp(_order('created_at'))},"
-        f" 'updated_at', {sql_timestamp(_order('updated_at'))}))"
-    )
+    meta = sql_object(member("display_price", display_price), member("timestamps", timestamps))
     relationships = sql_object(
-        member("items", f"json_build_object('data', {_items()})"),
+        member("items", sql_object(member("data", _items()))),
         optional_member("customer", _related("customer", "customer_id")),
         optional_member("account", _related("account", "account_id")),
     )
     return sql_object(
         member("type", sql_json_constant("order")),
         *(
-            member(name, sql_json(_order(name)))
+            member(name, sql_json_field("o", Order, name))
             for name in ("id", "status", "payment", "shipping", "anonymized")
         ),
         optional_member("customer", _present(name="customer_name", email="customer_email")),
@@ -131,5 +141,8 @@ def documents_sql() -> str:
 
 
 def orders_epcc_json(order_ids: list[uuid.UUID]) -> list[str]:
-    """The JSON text of each existing order's EPCC document, in the order of order_ids; unknown ids skipped."""
+    """The JSON text of each existing order's EPCC document, in the order of order_ids.
+
+    Unknown ids are skipped, repeated ones answered once.
+    """
     return fetch_documents(documents_sql(), order_ids)

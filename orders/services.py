@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
-from core.audit import Actor, audit_records_create, audit_records_insert_select
-from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids
+from core.audit import Actor, audit_records_create
+from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids, update_returning
 from core.errors import (
     NOT_FOUND_TITLE,
     ORDER_NOT_ELIGIBLE_DETAIL,
@@ -145,6 +145,16 @@ def _order_field_names(has_value) -> list[str]:
     return [ORDER_FIELD_NAMES[name] for name, present in pairs if present]
 
 
+def _address_field_names(kind: str, has_value) -> list[str]:
+    names = BILLING_ADDRESS_FIELDS if kind == AddressKind.BILLING else ADDRESS_PERSONAL_FIELDS
+    pairs = zip(ADDRESS_PERSONAL_FIELDS, has_value, strict=True)
+    return [f"{kind}_address.{name}" for name, present in pairs if present and name in names]
+
+
+def _attribute_field_name(name: str) -> str:
+    return f"custom_attributes.{name}.value"
+
+
 def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid.UUID]) -> None:
     """Append the address and custom attribute fields holding a value to each order's names."""
     address_flags = value_flags(ADDRESS_PERSONAL_FIELDS)
@@ -153,62 +163,41 @@ def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid
         .annotate(**address_flags)
         .values_list("order_id", "kind", *address_flags)
     ):
-        names = BILLING_ADDRESS_FIELDS if kind == AddressKind.BILLING else ADDRESS_PERSONAL_FIELDS
-        fields[order_id] += [
-            f"{kind}_address.{name}"
-            for name, present in zip(ADDRESS_PERSONAL_FIELDS, has_value, strict=True)
-            if present and name in names
-        ]
+        fields[order_id] += _address_field_names(kind, has_value)
     for order_id, name in _attributes_with_value(order_ids).values_list("order_id", "name"):
-        fields[order_id].append(f"custom_attributes.{name}.value")
+        fields[order_id].append(_attribute_field_name(name))
 
 
-def _fields_with_value(order_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
-    """Order id -> the EPCC names of its fields holding a value (what the mask changes)."""
-    fields: dict[uuid.UUID, list[str]] = {pk: [] for pk in order_ids}
-    flags = value_flags(ORDER_PERSONAL_FIELDS)
-    for pk, *has_value in (
-        Order.objects.filter(pk__in_array=order_ids).annotate(**flags).values_list("pk", *flags)
-    ):
-        fields[pk] = _order_field_names(has_value)
-    _add_related_fields(fields, order_ids)
-    return fields
+def _value_flags_sql(fields) -> list[str]:
+    """`has_value` of each column as SQL over the row at hand (for RETURNING)."""
+    return [has_value_sql(connection.ops.quote_name(name)) for name in fields]
 
 
-def _fields_with_value_sql() -> str:
-    """`_fields_with_value` as one PostgreSQL SELECT of (order id, sorted JSON array of names).
+def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
+    """Mask these orders in three UPDATEs; returns each one's masked fields (EPCC names).
 
-    Built from the same registries and the same "has a value" rule; a test
-    holds the two together. Takes the ids as one uuid[] parameter.
+    Each UPDATE returns which of its columns held a value (the mask is never
+    empty, so a column holds one after masking exactly when it did before).
     """
-    address_kind_billing = AddressKind.BILLING.value
-    order_names = [
-        f"CASE WHEN {has_value_sql('o.' + name)} THEN '{ORDER_FIELD_NAMES[name]}' END"
-        for name in ORDER_PERSONAL_FIELDS
-    ]
-    address_names = [
-        f"CASE WHEN {has_value_sql('a.' + name)}"
-        + ("" if name in BILLING_ADDRESS_FIELDS else f" AND a.kind <> '{address_kind_billing}'")
-        + f" THEN a.kind || '_address.{name}' END"
-        for name in ADDRESS_PERSONAL_FIELDS
-    ]
-    attribute = OrderCustomAttribute._meta.db_table
-    address = OrderAddress._meta.db_table
-    order = Order._meta.db_table
-    return f"""
-        SELECT o.id, (
-          SELECT coalesce(jsonb_agg(n ORDER BY n COLLATE "C"), '[]'::jsonb)
-          FROM unnest(
-            ARRAY[{", ".join(order_names)}]
-            || ARRAY(SELECT n FROM {address} a, unnest(ARRAY[{", ".join(address_names)}]) AS n
-                     WHERE a.order_id = o.id)
-            || ARRAY(SELECT 'custom_attributes.' || c.name || '.value' FROM {attribute} c
-                     WHERE c.order_id = o.id AND c.value IS NOT NULL
-                       AND c.value <> 'null'::jsonb AND c.value <> '""'::jsonb)
-          ) AS n WHERE n IS NOT NULL
-        )
-        FROM {order} o WHERE o.id = ANY(%s::uuid[]) ORDER BY o.id
-    """  # noqa: S608 (names from the models and the field registries, not input)
+    to_uuid = Order._meta.pk.to_python
+    fields: dict[uuid.UUID, list[str]] = {}
+    for pk, *has_value in update_returning(
+        Order.objects.filter(pk__in_array=order_ids),
+        {"anonymized": True, "updated_at": now, **{name: masked(name) for name in ORDER_PERSONAL_FIELDS}},
+        ["id", *_value_flags_sql(ORDER_PERSONAL_FIELDS)],
+    ):
+        fields[to_uuid(pk)] = _order_field_names(has_value)
+    for order_id, kind, *has_value in update_returning(
+        OrderAddress.objects.filter(order_id__in_array=order_ids),
+        {name: masked(name) for name in ADDRESS_PERSONAL_FIELDS},
+        ["order_id", "kind", *_value_flags_sql(ADDRESS_PERSONAL_FIELDS)],
+    ):
+        fields[to_uuid(order_id)] += _address_field_names(kind, has_value)
+    for order_id, name in update_returning(
+        _attributes_with_value(order_ids), {"value": mask()}, ["order_id", "name"]
+    ):
+        fields[to_uuid(order_id)].append(_attribute_field_name(name))
+    return fields
 
 
 def orders_anonymization_review(*, order_ids: Iterable, lock: bool = False) -> Review:
@@ -276,10 +265,10 @@ def orders_anonymize(
     anonymized are accepted and left as they are. Leaves one audit record per
     changed order naming the fields changed.
 
-    Statements per chunk of ids: one SELECT locks and checks the orders, three
-    UPDATEs mask them, one INSERT writes their audit records (on PostgreSQL the
-    database names the fields itself; elsewhere two more SELECTs read which
-    fields hold a value). A refused batch costs the full review, for its reasons.
+    Statements per chunk of ids: a SELECT locks the orders and checks their
+    statuses, a second one looks for holds, three UPDATE ... RETURNING mask
+    them and say which fields held a value; one INSERT writes the audit
+    records. A refused batch costs the full review, for its reasons.
     """
     ids = unique_uuids(order_ids)
     with transaction.atomic():
@@ -289,56 +278,24 @@ def orders_anonymize(
             if not check.ok:
                 raise BatchRefused(check.problems_in_request_order())
         now = timezone.now()
-        changed = list(check.eligible)
-        value = mask()
-        for chunk in chunked(changed, batch_chunk_size()):
-            Order.objects.filter(pk__in_array=chunk).update(
-                anonymized=True,
-                updated_at=now,
-                **{name: masked(name) for name in ORDER_PERSONAL_FIELDS},
-            )
-            OrderAddress.objects.filter(order_id__in_array=chunk).update(
-                **{name: masked(name) for name in ADDRESS_PERSONAL_FIELDS}
-            )
-            _attributes_with_value(chunk).update(value=value)
+        changed: dict[uuid.UUID, list[str]] = {}
+        for chunk in chunked(list(check.eligible), batch_chunk_size()):
+            changed |= _mask_chunk(chunk, now)
         batch_id = None
         if changed:
-            batch_id = _audit_changed(changed, actor=actor, via=via, at=now, erasure_request=erasure_request)
-    return Outcome(
-        requested=ids,
-        changed=changed,
-        already_anonymized=check.already_anonymized,
-        batch_id=batch_id,
-    )
-
-
-def _audit_changed(changed: list[uuid.UUID], *, actor, via, at, erasure_request) -> uuid.UUID:
-    """One audit record per changed order naming its masked fields (read after masking:
-    the mask is never empty, so a field holds a value after it exactly when it did before)."""
-    if connection.vendor == "postgresql":
-        batch_id = uuid.uuid4()
-        for chunk in chunked(changed, batch_chunk_size()):
-            audit_records_insert_select(
+            batch_id = audit_records_create(
                 actor=actor,
                 via=via,
                 record_type=RecordType.ORDER,
-                at=at,
+                changed_fields=changed,
+                at=now,
                 erasure_request=erasure_request,
-                batch_id=batch_id,
-                select_sql=_fields_with_value_sql(),
-                params=[[str(pk) for pk in chunk]],
             )
-        return batch_id
-    fields: dict[uuid.UUID, list[str]] = {}
-    for chunk in chunked(changed, batch_chunk_size()):
-        fields |= _fields_with_value(chunk)
-    return audit_records_create(
-        actor=actor,
-        via=via,
-        record_type=RecordType.ORDER,
-        changed_fields=fields,
-        at=at,
-        erasure_request=erasure_request,
+    return Outcome(
+        requested=ids,
+        changed=list(changed),
+        already_anonymized=check.already_anonymized,
+        batch_id=batch_id,
     )
 
 

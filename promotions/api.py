@@ -10,15 +10,15 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
 
-from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids
+from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids, documents_response
 from core.api_schema import batch_request_serializer, error_responses
 from core.audit import Actor
 from core.batches import chunked
 from core.models import Interface
 from core.pagination import EpccPagination
 from promotions.epcc import usage_to_epcc
+from promotions.epcc_sql import usages_epcc_json
 from promotions.filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymize
@@ -143,4 +143,6 @@ class CodeUsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def anonymize(self, request):
         usage_ids = batch_ids(request, "usage_ids")
         usages_anonymize(usage_ids=usage_ids, actor=Actor.for_request(request), via=Interface.API)
-        return Response({"data": usages_in_request_order(usage_ids)})
+        return documents_response(
+            lambda: usages_epcc_json(usage_ids), lambda: usages_in_request_order(usage_ids)
+        )

@@ -36,7 +36,9 @@ def assert_same_documents(usage_ids):
 
 
 def test_a_usage_with_everything(make_usage):
-    usage = make_usage(account_id=uuid.uuid4(), updated_by="officer@example.com", anonymized=True, times_used=3)
+    usage = make_usage(
+        account_id=uuid.uuid4(), updated_by="officer@example.com", anonymized=True, times_used=3
+    )
     [document] = assert_same_documents([usage.pk])
     assert list(document) == [
         "id",
