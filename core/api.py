@@ -175,6 +175,26 @@ class ActionPermissions(BasePermission):
         return True
 
 
+class DocumentsListMixin:
+    """`list` whose page, on PostgreSQL, the database writes as JSON text.
+
+    `documents_json(keys) -> list[str]` gives each document in the keys' order
+    (orders.epcc_sql, promotions.epcc_sql); elsewhere the serializer renders
+    the page. Tests hold the two to the same documents.
+    """
+
+    documents_json = None
+    # Optional: queryset -> its rows' documents, for a page written by its own query.
+    documents_of = None
+
+    def list(self, request, *args, **kwargs):
+        if connection.vendor != "postgresql":
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        cls = type(self)
+        return self.paginator.documents_response(queryset, request, cls.documents_json, cls.documents_of)
+
+
 # --- Batch bodies -----------------------------------------------------------------
 
 

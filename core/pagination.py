@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.http import HttpResponse
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -145,6 +146,27 @@ class EpccPagination(BasePagination):
         # Brackets and EPCC's filter punctuation stay readable, as in EPCC's own links.
         query = urlencode(pairs, safe="[]():,*@")
         return self.request.build_absolute_uri(self.request.path) + "?" + query
+
+    def documents_response(self, queryset, request, documents_json, documents_of=None) -> HttpResponse:
+        """The page as `get_paginated_response` shapes it, its documents written by the database.
+
+        `documents_json(keys)` returns each document as JSON text in the keys'
+        order (PostgreSQL; see core.api.documents_response): a deep page
+        reads its keys from the sort's index first (see `page`). A shallow
+        one is written by its own query when `documents_of(queryset)` turns
+        the queryset into its documents. Python builds no document.
+        """
+        self.request = request
+        self.limit, self.offset = self.read_params(request)
+        self.count = self.count_results(queryset)
+        window = slice(self.offset, self.offset + self.limit)
+        if documents_of is not None and self.offset < DEFERRED_JOIN_OFFSET:
+            documents = list(documents_of(queryset)[window])
+        else:
+            documents = documents_json(list(queryset[window].values_list("pk", flat=True)))
+        envelope = json.dumps({"links": self.links(), "meta": self.page_meta()}, ensure_ascii=False)
+        body = '{"data":[' + ",".join(documents) + "]," + envelope[1:]
+        return HttpResponse(body.encode(), content_type="application/json")
 
     def get_paginated_response(self, data):
         return Response({"data": data, "links": self.links(), "meta": self.page_meta()})

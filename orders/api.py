@@ -11,7 +11,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids, documents_response
+from core.api import (
+    ActionPermissions,
+    DocumentsListMixin,
+    EpccFilterBackend,
+    EpccSortBackend,
+    batch_ids,
+    documents_response,
+)
 from core.api_schema import batch_request_serializer, error_responses
 from core.audit import Actor
 from core.errors import ORDER_NOT_FOUND_DETAIL
@@ -114,9 +121,12 @@ def orders_in_request_order(order_ids: list) -> list[dict]:
     return [documents[str(order_id)] for order_id in order_ids if str(order_id) in documents]
 
 
-class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class OrderViewSet(
+    DocumentsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     queryset = Order.objects.for_epcc()
     serializer_class = OrderDocumentSerializer
+    documents_json = staticmethod(orders_epcc_json)
     pagination_class = EpccPagination
     permission_classes = [IsAuthenticated, ActionPermissions]
     required_permissions = {

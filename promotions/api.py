@@ -11,14 +11,21 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 
-from core.api import ActionPermissions, EpccFilterBackend, EpccSortBackend, batch_ids, documents_response
+from core.api import (
+    ActionPermissions,
+    DocumentsListMixin,
+    EpccFilterBackend,
+    EpccSortBackend,
+    batch_ids,
+    documents_response,
+)
 from core.api_schema import batch_request_serializer, error_responses
 from core.audit import Actor
 from core.batches import chunked
 from core.models import Interface
 from core.pagination import EpccPagination
 from promotions.epcc import usage_to_epcc
-from promotions.epcc_sql import usages_epcc_json
+from promotions.epcc_sql import usage_documents, usages_epcc_json
 from promotions.filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymize
@@ -66,11 +73,13 @@ def usages_in_request_order(usage_ids: list) -> list[dict]:
     return [usage_to_epcc(by_id[usage_id]) for usage_id in usage_ids if usage_id in by_id]
 
 
-class CodeUsageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Usages of one promotion (every code) or of one code of it (`code` in the path)."""
 
     queryset = CodeUsage.objects.all()
     serializer_class = UsageDocumentSerializer
+    documents_json = staticmethod(usages_epcc_json)
+    documents_of = staticmethod(usage_documents)
     pagination_class = EpccPagination
     permission_classes = [IsAuthenticated, ActionPermissions]
     required_permissions = {

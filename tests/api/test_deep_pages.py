@@ -58,7 +58,9 @@ def test_a_deep_page_costs_one_query_more_not_one_per_row(
         ids_of(api_client.get(path, {"page[offset]": DEFERRED_JOIN_OFFSET, "page[limit]": 100}))
     with django_assert_max_num_queries(12) as shallow:
         ids_of(api_client.get(path, {"page[offset]": 0, "page[limit]": 100}))
-    assert len(deep.captured_queries) == len(shallow.captured_queries) + 1
+    # One more (keys, then rows) where Python renders; the same where the database
+    # writes the documents, as every page is read keys first there.
+    assert len(deep.captured_queries) <= len(shallow.captured_queries) + 1
 
 
 def test_the_last_partial_deep_page(api_client, many_usages):
