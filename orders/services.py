@@ -5,6 +5,7 @@ A batch is all-or-nothing and costs a fixed handful of SQL statements per
 CHUNK_SIZE ids, however many ids it has; rows are locked in primary-key order.
 """
 
+import functools
 import uuid
 from collections.abc import Iterable
 from datetime import date
@@ -12,7 +13,6 @@ from datetime import date
 from django.db import connection, transaction
 from django.utils import timezone
 
-import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
 from core.audit import Actor, audit_records_create
 from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids, update_returning
 from core.errors import (
@@ -24,6 +24,7 @@ from core.errors import (
     BatchRefused,
     Problem,
 )
+from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
 from core.masking import has_value_sql, mask, masked, value_flags
 from core.models import AuditAction, ErasureRequest, Interface, RecordType
 from core.retry import retry_on_conflict
@@ -81,7 +82,7 @@ def order_problem_on_hold(order_id, hold: LegalHold) -> Problem:
 def _attributes_with_value(order_ids):
     """Custom attributes whose value the mask will replace (not NULL, null or "")."""
     return (
-        OrderCustomAttribute.objects.filter(order_id__in_array=order_ids, value__isnull=False)
+        OrderCustomAttribute.objects.filter(order_id__in_array=Ids(order_ids), value__isnull=False)
         .exclude(value=None)
         .exclude(value="")
     )
@@ -92,7 +93,7 @@ def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
     holds: dict[uuid.UUID, LegalHold] = {}
     for hold in (
         LegalHold.objects.active(today)
-        .filter(order_id__in_array=order_ids)
+        .filter(order_id__in_array=Ids(order_ids))
         .only("id", "order_id", "reason", "ends_on")
     ):
         current = holds.get(hold.order_id)
@@ -106,7 +107,7 @@ def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
 
 
 def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: date) -> None:
-    rows = Order.objects.filter(pk__in_array=ids).order_by("pk")
+    rows = Order.objects.filter(pk__in_array=Ids(ids)).order_by("pk")
     if lock:
         rows = rows.select_for_update()
     flags = value_flags(ORDER_PERSONAL_FIELDS)
@@ -134,21 +135,24 @@ def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: da
         elif pk in holds:
             review.problems[pk] = order_problem_on_hold(pk, holds[pk])
         else:
-            review.eligible[pk] = _order_field_names(has_value)
+            review.eligible[pk] = list(_order_field_names(tuple(has_value)))
             to_mask.append(pk)
     if to_mask:
         _add_related_fields(review.eligible, to_mask)
 
 
-def _order_field_names(has_value) -> list[str]:
+@functools.cache
+def _order_field_names(has_value: tuple) -> tuple[str, ...]:
+    """EPCC names of the order's fields holding a value (cached: few patterns recur)."""
     pairs = zip(ORDER_PERSONAL_FIELDS, has_value, strict=True)
-    return [ORDER_FIELD_NAMES[name] for name, present in pairs if present]
+    return tuple(ORDER_FIELD_NAMES[name] for name, present in pairs if present)
 
 
-def _address_field_names(kind: str, has_value) -> list[str]:
+@functools.cache
+def _address_field_names(kind: str, has_value: tuple) -> tuple[str, ...]:
     names = BILLING_ADDRESS_FIELDS if kind == AddressKind.BILLING else ADDRESS_PERSONAL_FIELDS
     pairs = zip(ADDRESS_PERSONAL_FIELDS, has_value, strict=True)
-    return [f"{kind}_address.{name}" for name, present in pairs if present and name in names]
+    return tuple(f"{kind}_address.{name}" for name, present in pairs if present and name in names)
 
 
 def _attribute_field_name(name: str) -> str:
@@ -159,11 +163,11 @@ def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid
     """Append the address and custom attribute fields holding a value to each order's names."""
     address_flags = value_flags(ADDRESS_PERSONAL_FIELDS)
     for order_id, kind, *has_value in (
-        OrderAddress.objects.filter(order_id__in_array=order_ids)
+        OrderAddress.objects.filter(order_id__in_array=Ids(order_ids))
         .annotate(**address_flags)
         .values_list("order_id", "kind", *address_flags)
     ):
-        fields[order_id] += _address_field_names(kind, has_value)
+        fields[order_id] += _address_field_names(kind, tuple(has_value))
     for order_id, name in _attributes_with_value(order_ids).values_list("order_id", "name"):
         fields[order_id].append(_attribute_field_name(name))
 
@@ -182,17 +186,17 @@ def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
     to_uuid = Order._meta.pk.to_python
     fields: dict[uuid.UUID, list[str]] = {}
     for pk, *has_value in update_returning(
-        Order.objects.filter(pk__in_array=order_ids),
+        Order.objects.filter(pk__in_array=Ids(order_ids)),
         {"anonymized": True, "updated_at": now, **{name: masked(name) for name in ORDER_PERSONAL_FIELDS}},
         ["id", *_value_flags_sql(ORDER_PERSONAL_FIELDS)],
     ):
-        fields[to_uuid(pk)] = _order_field_names(has_value)
+        fields[to_uuid(pk)] = list(_order_field_names(tuple(has_value)))
     for order_id, kind, *has_value in update_returning(
-        OrderAddress.objects.filter(order_id__in_array=order_ids),
+        OrderAddress.objects.filter(order_id__in_array=Ids(order_ids)),
         {name: masked(name) for name in ADDRESS_PERSONAL_FIELDS},
         ["order_id", "kind", *_value_flags_sql(ADDRESS_PERSONAL_FIELDS)],
     ):
-        fields[to_uuid(order_id)] += _address_field_names(kind, has_value)
+        fields[to_uuid(order_id)] += _address_field_names(kind, tuple(has_value))
     for order_id, name in update_returning(
         _attributes_with_value(order_ids), {"value": mask()}, ["order_id", "name"]
     ):
@@ -224,7 +228,7 @@ def _lock_and_check(ids: list[uuid.UUID], today: date) -> Review | None:
     check = Review(requested=ids)
     for chunk in chunked(sorted(ids), batch_chunk_size()):
         rows = (
-            Order.objects.filter(pk__in_array=chunk)
+            Order.objects.filter(pk__in_array=Ids(chunk))
             .order_by("pk")
             .select_for_update()
             .values_list("pk", "status", "payment", "shipping", "anonymized")
@@ -244,7 +248,7 @@ def _lock_and_check(ids: list[uuid.UUID], today: date) -> Review | None:
     # placed while this waited for a lock is seen (a subquery of the locking
     # statement would read the snapshot taken before the wait).
     for chunk in chunked(list(check.eligible), batch_chunk_size()):
-        if LegalHold.objects.active(today).filter(order_id__in_array=chunk).exists():
+        if LegalHold.objects.active(today).filter(order_id__in_array=Ids(chunk)).exists():
             return None
     return check
 

@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
-import core.lookups  # noqa: F401  (registers __in_array: one array parameter, not 1000)
 from core.audit import Actor, audit_records_create
 from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
+from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
 from core.masking import masked, value_flags
 from core.models import ErasureRequest, Interface, RecordType
 from core.retry import retry_on_conflict
@@ -39,7 +39,7 @@ def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> R
     review = Review(requested=ids)
     flags = value_flags(USAGE_PERSONAL_FIELDS)
     for chunk in chunked(sorted(ids), batch_chunk_size()):
-        rows = CodeUsage.objects.filter(pk__in_array=chunk).order_by("pk")
+        rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk)).order_by("pk")
         if lock:
             rows = rows.select_for_update()
         found = {row[0]: row for row in rows.annotate(**flags).values_list("pk", "anonymized", *flags)}
@@ -77,7 +77,7 @@ def usages_anonymize(
         now = timezone.now()
         changed = list(review.eligible)
         for chunk in chunked(sorted(changed), batch_chunk_size()):
-            CodeUsage.objects.filter(pk__in_array=chunk).update(
+            CodeUsage.objects.filter(pk__in_array=Ids(chunk)).update(
                 anonymized=True,
                 updated_at=now,
                 updated_by=actor.label[:64],
