@@ -10,8 +10,15 @@ Registered on UUIDField and ForeignKey (so `order_id__in_array` works) when
 this module is imported; the anonymizing services import it.
 """
 
+import uuid
+
 from django.core.exceptions import EmptyResultSet
 from django.db.models import ForeignKey, Lookup, UUIDField
+
+
+def _canonical_uuid(value) -> str:
+    """The value as a UUID's canonical text; anything that is not a UUID raises ValueError."""
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
 
 
 class Ids:
@@ -22,10 +29,19 @@ class Ids:
     is taken as it is.
     """
 
-    __slots__ = ("values",)
+    __slots__ = ("values", "_literal")
 
     def __init__(self, values):
-        self.values = list(values)
+        if isinstance(values, Ids):
+            self.values, self._literal = values.values, values._literal
+        else:
+            self.values, self._literal = list(values), None
+
+    def array_literal(self) -> str:
+        """PostgreSQL's array syntax for these UUIDs, built once however many statements use it."""
+        if self._literal is None:
+            self._literal = "{" + ",".join(map(_canonical_uuid, self.values)) + "}"
+        return self._literal
 
     def __iter__(self):
         return iter(self.values)
@@ -39,11 +55,19 @@ class InArray(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self):
-        return list(self.rhs)
+        return self.rhs if isinstance(self.rhs, Ids) else list(self.rhs)
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
+        if (
+            isinstance(self.rhs, Ids)
+            and connection.vendor == "postgresql"
+            and field.db_type(connection) == "uuid"
+        ):
+            if not self.rhs.values:
+                raise EmptyResultSet
+            return f"{lhs} = ANY(%s::uuid[])", [*lhs_params, self.rhs.array_literal()]
         values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
         if not values:
             raise EmptyResultSet

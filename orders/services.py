@@ -82,7 +82,10 @@ def order_problem_on_hold(order_id, hold: LegalHold) -> Problem:
 def _attributes_with_value(order_ids):
     """Custom attributes whose value the mask will replace (not NULL, null or "")."""
     return (
-        OrderCustomAttribute.objects.filter(order_id__in_array=Ids(order_ids), value__isnull=False)
+        OrderCustomAttribute.objects.filter(
+            order_id__in_array=Ids(order_ids),
+            value__isnull=False,
+        )
         .exclude(value=None)
         .exclude(value="")
     )
@@ -185,20 +188,21 @@ def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
     """
     to_uuid = Order._meta.pk.to_python
     fields: dict[uuid.UUID, list[str]] = {}
+    ids = Ids(order_ids)  # one array literal for the three statements
     for pk, *has_value in update_returning(
-        Order.objects.filter(pk__in_array=Ids(order_ids)),
+        Order.objects.filter(pk__in_array=ids),
         {"anonymized": True, "updated_at": now, **{name: masked(name) for name in ORDER_PERSONAL_FIELDS}},
         ["id", *_value_flags_sql(ORDER_PERSONAL_FIELDS)],
     ):
         fields[to_uuid(pk)] = list(_order_field_names(tuple(has_value)))
     for order_id, kind, *has_value in update_returning(
-        OrderAddress.objects.filter(order_id__in_array=Ids(order_ids)),
+        OrderAddress.objects.filter(order_id__in_array=ids),
         {name: masked(name) for name in ADDRESS_PERSONAL_FIELDS},
         ["order_id", "kind", *_value_flags_sql(ADDRESS_PERSONAL_FIELDS)],
     ):
         fields[to_uuid(order_id)] += _address_field_names(kind, tuple(has_value))
     for order_id, name in update_returning(
-        _attributes_with_value(order_ids), {"value": mask()}, ["order_id", "name"]
+        _attributes_with_value(ids), {"value": mask()}, ["order_id", "name"]
     ):
         fields[to_uuid(order_id)].append(_attribute_field_name(name))
     return fields
