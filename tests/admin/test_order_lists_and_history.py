@@ -216,3 +216,15 @@ def test_eligible_only_selects_exactly_what_the_review_finds_eligible(make_order
         pk for pk, problem in review.problems.items() if problem.code == "legal_hold"
     }
     assert review.eligible and review.problems and review.already_anonymized
+
+
+def test_history_reprs_come_from_the_models_own_str_pattern(monkeypatch):
+    """The database writes each entry's repr from the pattern __str__ shows; anything else is not guessed."""
+    from core.admin_actions import _repr_template
+    from promotions.models import CodeUsage
+
+    assert _repr_template(Order) == ("Order ", "")
+    assert _repr_template(CodeUsage) == ("Usage ", "")
+
+    monkeypatch.setattr(Order, "__str__", lambda self: "an order")
+    assert _repr_template(Order) is None

@@ -206,7 +206,8 @@ def test_any_malformed_or_unknown_token_is_a_401_that_does_not_echo_it(officer, 
     answer = Client(HTTP_AUTHORIZATION=f"Bearer {token}", raise_request_exception=False).get("/v2/orders")
     assert answer.status_code == 401, (token, answer.status_code, answer.content[:200])
     assert set(answer.json()) == {"errors"}
-    if len(token) > 3:
+    # A short token may be a piece of the fixed text by chance ("stat" of "status").
+    if len(token) > 8:
         assert token not in answer.content.decode()
 
 
