@@ -101,20 +101,26 @@ class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.Gener
         if self.action != "list":
             return CodeUsage.objects.none()
         promotion_id = self.kwargs["promotion_id"]
-        if not Promotion.objects.filter(pk=promotion_id).exists():
-            raise NotFound(PROMOTION_NOT_FOUND_DETAIL.format(id=promotion_id))
         usages = CodeUsage.objects.filter(promotion_id=promotion_id)
         code = self.kwargs.get("code")
         if code is None:
+            self._promotion_must_exist(promotion_id)
             return usages
         # The code's id first (names are case-insensitive, unique per promotion), so the
-        # query filters on promotion_code_id and the usage indexes serve it.
+        # query filters on promotion_code_id and the usage indexes serve it. A code found
+        # proves its promotion exists: one query on the usual path.
         code_ids = list(
             PromotionCode.objects.filter(promotion_id=promotion_id).named(code).values_list("id", flat=True)
         )
         if not code_ids:
+            self._promotion_must_exist(promotion_id)
             return usages.none()
         return usages.filter(promotion_code_id__in=code_ids)
+
+    @staticmethod
+    def _promotion_must_exist(promotion_id) -> None:
+        if not Promotion.objects.filter(pk=promotion_id).exists():
+            raise NotFound(PROMOTION_NOT_FOUND_DETAIL.format(id=promotion_id))
 
     @extend_schema(
         tags=["promotion code usages"],
