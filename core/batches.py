@@ -21,12 +21,14 @@ def batch_chunk_size() -> int:
     return ARRAY_CHUNK_SIZE if connection.vendor == "postgresql" else CHUNK_SIZE
 
 
-def update_returning(queryset, values: dict, returning: list[str]) -> list[tuple]:
-    """`queryset.update(**values)` that also hands back `returning` (SQL over each updated row).
+def update_returning(queryset, values: dict, returning: list) -> list[tuple]:
+    """`queryset.update(**values)` that also hands back, per updated row, `returning`.
 
-    One statement, UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+): a masking
-    UPDATE tells which fields held a value, so nothing reads the rows again.
-    The SET clause is Django's own, compiled from `values`.
+    `returning` lists field names and expressions (e.g. core.masking's
+    value_flags), compiled by Django like the SET clause, so no rule is
+    written again as SQL text. One statement, UPDATE ... RETURNING
+    (PostgreSQL; SQLite 3.35+): a masking UPDATE tells which fields held a
+    value, and nothing reads the rows again.
     """
     from django.db import connections
     from django.db.models.sql import UpdateQuery
@@ -38,8 +40,17 @@ def update_returning(queryset, values: dict, returning: list[str]) -> list[tuple
     sql, params = compiler.as_sql()
     if not sql:
         return []
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {', '.join(returning)}", params)
+    connection = connections[queryset.db]
+    columns, params = [], list(params)
+    for item in returning:
+        if isinstance(item, str):
+            columns.append(connection.ops.quote_name(queryset.model._meta.get_field(item).column))
+        else:
+            item_sql, item_params = compiler.compile(item.resolve_expression(query, allow_joins=False))
+            columns.append(item_sql)
+            params.extend(item_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {', '.join(columns)}", params)
         return cursor.fetchall()
 
 

@@ -13,11 +13,6 @@ def has_value(field: str) -> Q:
     return Q(**{f"{field}__isnull": False}) & ~Q(**{field: ""})
 
 
-def has_value_sql(column: str) -> str:
-    """`has_value` as SQL text, for statements the database computes whole (audit fields)."""
-    return f"({column} IS NOT NULL AND {column} <> '')"
-
-
 def masked(field: str) -> Case:
     """SQL for 'the mask where there is a value, else the value as it is'."""
     return Case(When(has_value(field), then=Value(mask())), default=F(field))

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.audit import Actor, audit_records_create
@@ -25,7 +25,7 @@ from core.errors import (
     Problem,
 )
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
-from core.masking import has_value_sql, mask, masked, value_flags
+from core.masking import mask, masked, value_flags
 from core.models import AuditAction, ErasureRequest, Interface, RecordType
 from core.retry import retry_on_conflict
 from orders.models import (
@@ -109,11 +109,13 @@ def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
     return holds
 
 
-def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: date) -> None:
+def _review_chunk(
+    review: Review, ids: list[uuid.UUID], *, lock: bool, today: date, with_fields: bool
+) -> None:
     rows = Order.objects.filter(pk__in_array=Ids(ids)).order_by("pk")
     if lock:
         rows = rows.select_for_update()
-    flags = value_flags(ORDER_PERSONAL_FIELDS)
+    flags = value_flags(ORDER_PERSONAL_FIELDS) if with_fields else {}
     found = {
         row[0]: row
         for row in rows.annotate(**flags).values_list(
@@ -138,9 +140,9 @@ def _review_chunk(review: Review, ids: list[uuid.UUID], *, lock: bool, today: da
         elif pk in holds:
             review.problems[pk] = order_problem_on_hold(pk, holds[pk])
         else:
-            review.eligible[pk] = list(_order_field_names(tuple(has_value)))
+            review.eligible[pk] = list(_order_field_names(tuple(has_value))) if with_fields else []
             to_mask.append(pk)
-    if to_mask:
+    if to_mask and with_fields:
         _add_related_fields(review.eligible, to_mask)
 
 
@@ -175,11 +177,6 @@ def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid
         fields[order_id].append(_attribute_field_name(name))
 
 
-def _value_flags_sql(fields) -> list[str]:
-    """`has_value` of each column as SQL over the row at hand (for RETURNING)."""
-    return [has_value_sql(connection.ops.quote_name(name)) for name in fields]
-
-
 def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
     """Mask these orders in three UPDATEs; returns each one's masked fields (EPCC names).
 
@@ -192,13 +189,13 @@ def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
     for pk, *has_value in update_returning(
         Order.objects.filter(pk__in_array=ids),
         {"anonymized": True, "updated_at": now, **{name: masked(name) for name in ORDER_PERSONAL_FIELDS}},
-        ["id", *_value_flags_sql(ORDER_PERSONAL_FIELDS)],
+        ["id", *value_flags(ORDER_PERSONAL_FIELDS).values()],
     ):
         fields[to_uuid(pk)] = list(_order_field_names(tuple(has_value)))
     for order_id, kind, *has_value in update_returning(
         OrderAddress.objects.filter(order_id__in_array=ids),
         {name: masked(name) for name in ADDRESS_PERSONAL_FIELDS},
-        ["order_id", "kind", *_value_flags_sql(ADDRESS_PERSONAL_FIELDS)],
+        ["order_id", "kind", *value_flags(ADDRESS_PERSONAL_FIELDS).values()],
     ):
         fields[to_uuid(order_id)] += _address_field_names(kind, tuple(has_value))
     for order_id, name in update_returning(
@@ -208,53 +205,24 @@ def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
     return fields
 
 
-def orders_anonymization_review(*, order_ids: Iterable, lock: bool = False) -> Review:
+def orders_anonymization_review(
+    *, order_ids: Iterable, lock: bool = False, with_fields: bool = True
+) -> Review:
     """What anonymizing these orders would do, and why each refused one is refused.
 
     Changes nothing. With `lock`, the caller's transaction holds the orders'
-    rows (primary-key order) until it ends. Raises ValueError for a non-UUID id.
+    rows (primary-key order) until it ends; holds are read by a statement of
+    their own after the lock, so one placed while this waited is seen.
+    Without `with_fields`, the eligible orders' field names are left empty
+    and no personal column is read (the anonymizing service learns them from
+    its UPDATEs). Raises ValueError for a non-UUID id.
     """
     ids = unique_uuids(order_ids)
     review = Review(requested=ids)
     today = timezone.localdate()
     for chunk in chunked(sorted(ids), batch_chunk_size()):
-        _review_chunk(review, chunk, lock=lock, today=today)
+        _review_chunk(review, chunk, lock=lock, today=today, with_fields=with_fields)
     return review
-
-
-def _lock_and_check(ids: list[uuid.UUID], today: date) -> Review | None:
-    """Lock these orders (primary-key order) and sort them as the rule does, in two queries per chunk.
-
-    Returns the changed/already-anonymized split, without field names, when
-    every order may be anonymized; None when any one is refused or unknown
-    (the caller then asks the full review for the reasons).
-    """
-    check = Review(requested=ids)
-    for chunk in chunked(sorted(ids), batch_chunk_size()):
-        rows = (
-            Order.objects.filter(pk__in_array=Ids(chunk))
-            .order_by("pk")
-            .select_for_update()
-            .values_list("pk", "status", "payment", "shipping", "anonymized")
-        )
-        seen = 0
-        for pk, status, payment, shipping, anonymized in rows:
-            seen += 1
-            if anonymized:
-                check.already_anonymized.append(pk)
-            elif statuses_allow_anonymization(status=status, payment=payment, shipping=shipping):
-                check.eligible[pk] = []
-            else:
-                return None
-        if seen < len(chunk):
-            return None
-    # Holds are read after the locks are held, by a statement of its own: one
-    # placed while this waited for a lock is seen (a subquery of the locking
-    # statement would read the snapshot taken before the wait).
-    for chunk in chunked(list(check.eligible), batch_chunk_size()):
-        if LegalHold.objects.active(today).filter(order_id__in_array=Ids(chunk)).exists():
-            return None
-    return check
 
 
 # A deadlock forced on it by another transaction is retried, or becomes a 409 (core.retry).
@@ -273,18 +241,15 @@ def orders_anonymize(
     anonymized are accepted and left as they are. Leaves one audit record per
     changed order naming the fields changed.
 
-    Statements per chunk of ids: a SELECT locks the orders and checks their
-    statuses, a second one looks for holds, three UPDATE ... RETURNING mask
-    them and say which fields held a value; one INSERT writes the audit
-    records. A refused batch costs the full review, for its reasons.
+    Statements per chunk of ids: the review (without field names) locks the
+    orders and reads their statuses, then their holds; three UPDATE ...
+    RETURNING mask them and say which fields held a value; one INSERT writes
+    the audit records.
     """
-    ids = unique_uuids(order_ids)
     with transaction.atomic():
-        check = _lock_and_check(ids, timezone.localdate())
-        if check is None:
-            check = orders_anonymization_review(order_ids=ids, lock=True)
-            if not check.ok:
-                raise BatchRefused(check.problems_in_request_order())
+        check = orders_anonymization_review(order_ids=order_ids, lock=True, with_fields=False)
+        if not check.ok:
+            raise BatchRefused(check.problems_in_request_order())
         now = timezone.now()
         changed: dict[uuid.UUID, list[str]] = {}
         for chunk in chunked(list(check.eligible), batch_chunk_size()):
@@ -300,7 +265,7 @@ def orders_anonymize(
                 erasure_request=erasure_request,
             )
     return Outcome(
-        requested=ids,
+        requested=check.requested,
         changed=list(changed),
         already_anonymized=check.already_anonymized,
         batch_id=batch_id,

@@ -228,3 +228,22 @@ def test_history_reprs_come_from_the_models_own_str_pattern(monkeypatch):
 
     monkeypatch.setattr(Order, "__str__", lambda self: "an order")
     assert _repr_template(Order) is None
+
+
+def test_history_reprs_fall_back_to_python_for_any_other_str(monkeypatch, make_order, django_user_model):
+    """With no id pattern to hand the database, each entry's repr is the model's own str()."""
+    import uuid
+
+    from core.admin_actions import log_anonymization
+    from core.batches import Outcome
+
+    user = django_user_model.objects.create_user("historian")
+    orders = [make_order(), make_order()]
+    monkeypatch.setattr(Order, "__str__", lambda self: f"order ending {str(self.pk)[-4:]}")
+    changed = [order.pk for order in orders]
+    outcome = Outcome(requested=changed, changed=changed, already_anonymized=[], batch_id=uuid.uuid4())
+
+    log_anonymization(user, Order, "customer", outcome)
+
+    written = dict(LogEntry.objects.values_list("object_id", "object_repr"))
+    assert written == {str(pk): f"order ending {str(pk)[-4:]}" for pk in changed}
