@@ -105,3 +105,5 @@ class Outcome:
     changed: list[uuid.UUID]
     already_anonymized: list[uuid.UUID]
     batch_id: uuid.UUID | None = None
+    # changed id -> what the service's `returning` expression gave for that row
+    returned: dict = field(default_factory=dict)

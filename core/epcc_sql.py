@@ -157,26 +157,30 @@ def sql_money(amount: str, currency: str) -> str:
 # --- Documents of a list of ids -----------------------------------------------------------------
 
 
-def sql_documents(document: str, *, model, alias: str, joins: str = "") -> str:
+def sql_documents(document: str, *, model, alias: str, joins: str = "", with_id: bool = False) -> str:
     """SELECT of `document` (text) for the ids of its one parameter (a uuid[]), in their order.
 
     `alias` names the model's table in `document` and `joins`; unknown ids give no row.
+    `with_id`: each row is (id, document).
     """
     pk = sql_column(alias, model, model._meta.pk.name)
     return (
-        f"SELECT {document}"  # noqa: S608  (built from constants and models' _meta, never from input)
+        f"SELECT {'request.id, ' if with_id else ''}{document}"  # noqa: S608  (built from constants and models' _meta, never from input)
         f" FROM unnest(%s::uuid[]) WITH ORDINALITY AS request(id, position)"
         f" JOIN {sql_table(model)} {alias} ON {pk} = request.id {joins}"
         f" ORDER BY request.position"
     )
 
 
-def fetch_documents(sql: str, ids: list) -> list[str]:
-    """Runs `sql_documents` SQL over the ids (repeats dropped), one statement per chunk."""
+def fetch_documents(sql: str, ids: list) -> list:
+    """Runs `sql_documents` SQL over the ids (repeats dropped), one statement per chunk.
+
+    Each row's one column, or each row whole for SQL written `with_id`.
+    """
     unique = [str(pk) for pk in dict.fromkeys(ids)]
-    documents: list[str] = []
+    rows: list = []
     with connection.cursor() as cursor:
         for chunk in chunked(unique, batch_chunk_size()):
             cursor.execute(sql, [chunk])
-            documents.extend(row[0] for row in cursor.fetchall())
-    return documents
+            rows.extend(row if len(row) > 1 else row[0] for row in cursor.fetchall())
+    return rows

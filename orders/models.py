@@ -226,7 +226,8 @@ class OrderCustomAttribute(models.Model):
 
 class OrderItem(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    # Indexed by the (order, position, id) index below, not by one of its own.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items", db_index=False)
     position = models.PositiveIntegerField(default=0)
     product_id = models.UUIDField(null=True, blank=True)
     name = models.CharField(max_length=255, blank=True, default="")
@@ -237,6 +238,13 @@ class OrderItem(models.Model):
 
     class Meta:
         ordering = ["order", "position"]
+        indexes = [
+            # An order's items in document order, read from the index alone (an
+            # index-only scan): the orders' EPCC documents list item ids by position,
+            # and reading the item rows themselves cost half the time of writing
+            # 1,000 documents just after their orders were anonymized.
+            models.Index(fields=["order", "position", "id"], name="orderitem_order_position_idx"),
+        ]
 
     def __str__(self):
         return f"Item {self.pk}"

@@ -5,6 +5,7 @@ GET /v2/rule-promotions/{promotion_id}/codes/{code}/usages,
 POST /v2/rule-promotions/usages/anonymize (and its alias /v2/promotions/usages/anonymize).
 """
 
+from django.db import connection
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -25,7 +26,7 @@ from core.batches import chunked
 from core.models import Interface
 from core.pagination import EpccPagination
 from promotions.epcc import usage_to_epcc
-from promotions.epcc_sql import usage_documents, usages_epcc_json
+from promotions.epcc_sql import usage_document, usage_documents, usages_epcc_json
 from promotions.filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymize
@@ -157,7 +158,15 @@ class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.Gener
     @action(detail=False, methods=["post"])
     def anonymize(self, request):
         usage_ids = batch_ids(request, "usage_ids")
-        usages_anonymize(usage_ids=usage_ids, actor=Actor.for_request(request), via=Interface.API)
+        # On PostgreSQL the masking UPDATE itself writes the changed usages' documents.
+        in_sql = connection.vendor == "postgresql"
+        outcome = usages_anonymize(
+            usage_ids=usage_ids,
+            actor=Actor.for_request(request),
+            via=Interface.API,
+            returning=usage_document() if in_sql else None,
+        )
         return documents_response(
-            lambda: usages_epcc_json(usage_ids), lambda: usages_in_request_order(usage_ids)
+            lambda: usages_epcc_json(usage_ids, written=outcome.returned),
+            lambda: usages_in_request_order(usage_ids),
         )

@@ -56,9 +56,18 @@ def document_sql(alias: str = "u") -> str:
 
 
 @cache
-def documents_sql() -> str:
+def documents_sql(with_id: bool = False) -> str:
     """The SELECT of the documents of the ids in its one parameter (a uuid[]), in their order."""
-    return sql_documents(document_sql("u"), model=CodeUsage, alias="u")
+    return sql_documents(document_sql("u"), model=CodeUsage, alias="u", with_id=with_id)
+
+
+def usage_document():
+    """A usage row's document (JSON text) as an expression of a CodeUsage query or UPDATE.
+
+    Given to usages_anonymize as `returning`, the masking UPDATE writes the
+    documents of the usages it changes, as they are after the change.
+    """
+    return RawSQL(document_sql(sql_table(CodeUsage)), ())  # noqa: S611 (from _meta, not input)
 
 
 def usage_documents(queryset):
@@ -67,14 +76,19 @@ def usage_documents(queryset):
     For a page of a list: the page query itself writes the documents, so the
     rows are read once, in the sort index's order.
     """
-    return queryset.annotate(
-        epcc_document=RawSQL(document_sql(sql_table(CodeUsage)), ())  # noqa: S611 (from _meta, not input)
-    ).values_list("epcc_document", flat=True)
+    return queryset.annotate(epcc_document=usage_document()).values_list("epcc_document", flat=True)
 
 
-def usages_epcc_json(usage_ids: list[uuid.UUID]) -> list[str]:
+def usages_epcc_json(usage_ids: list, written: dict | None = None) -> list[str]:
     """The JSON text of each existing usage's EPCC document, in the order of usage_ids.
 
-    Unknown ids are skipped, repeated ones answered once.
+    Unknown ids are skipped, repeated ones answered once. `written` (UUID ->
+    text) holds documents already at hand, such as those the anonymizing
+    UPDATE returned; only the others are read.
     """
-    return fetch_documents(documents_sql(), usage_ids)
+    if not written:
+        return fetch_documents(documents_sql(), usage_ids)
+    order = list(dict.fromkeys(pk if isinstance(pk, uuid.UUID) else uuid.UUID(str(pk)) for pk in usage_ids))
+    rest = [pk for pk in order if pk not in written]
+    read = dict(fetch_documents(documents_sql(with_id=True), rest)) if rest else {}
+    return [text for pk in order if (text := written.get(pk) or read.get(pk)) is not None]

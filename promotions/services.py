@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import Actor, audit_records_create
-from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids
+from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids, update_returning
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
 from core.masking import masked, value_flags
@@ -64,11 +64,17 @@ def usages_anonymize(
     actor: Actor,
     via: Interface,
     erasure_request: ErasureRequest | None = None,
+    returning=None,
 ) -> Outcome:
     """Mask customer_email of these usages, all of them or none (BatchRefused on unknown ids).
 
     Usages already anonymized are accepted and left as they are. `updated_by`
     takes the actor's label (a username or Key-<id>, never a secret).
+
+    `returning`, an expression over a usage row (e.g. its EPCC document as
+    JSON text, promotions.epcc_sql), is handed back by the masking UPDATE
+    itself for every usage it changes, as it is after the change:
+    `Outcome.returned` maps their ids to it, and nothing reads them again.
     """
     with transaction.atomic():
         review = usages_anonymization_review(usage_ids=usage_ids, lock=True)
@@ -76,12 +82,21 @@ def usages_anonymize(
             raise BatchRefused(review.problems_in_request_order())
         now = timezone.now()
         changed = list(review.eligible)
+        values = {
+            "anonymized": True,
+            "updated_at": now,
+            "updated_by": actor.label[:64],
+            **{name: masked(name) for name in USAGE_PERSONAL_FIELDS},
+        }
+        returned = {}
+        to_uuid = CodeUsage._meta.pk.to_python
         for chunk in chunked(sorted(changed), batch_chunk_size()):
-            CodeUsage.objects.filter(pk__in_array=Ids(chunk)).update(
-                anonymized=True,
-                updated_at=now,
-                updated_by=actor.label[:64],
-                **{name: masked(name) for name in USAGE_PERSONAL_FIELDS},
+            rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk))
+            if returning is None:
+                rows.update(**values)
+                continue
+            returned.update(
+                (to_uuid(pk), value) for pk, value in update_returning(rows, values, ["id", returning])
             )
         batch_id = None
         if changed:
@@ -98,4 +113,5 @@ def usages_anonymize(
         changed=changed,
         already_anonymized=review.already_anonymized,
         batch_id=batch_id,
+        returned=returned,
     )

@@ -111,3 +111,27 @@ def test_seed_usages_round_trip(path):
     ids = [uuid.UUID(document["id"]) for document in seeds]
     assert [json.loads(text) for text in usages_epcc_json(ids)] == seeds
     assert_same_documents(ids)
+
+
+def test_documents_written_by_the_anonymizing_update(make_usage, actor, django_assert_num_queries):
+    """The UPDATE's RETURNING writes the changed usages' documents, as they are after the change;
+    a usage left as it was (already anonymized) is read by one SELECT."""
+    from core.models import Interface
+    from promotions.epcc_sql import usage_document
+    from promotions.services import usages_anonymize
+
+    first, second, done = make_usage(customer_email="a@example.com"), make_usage(), make_usage()
+    usages_anonymize(usage_ids=[done.pk], actor=actor, via=Interface.API)
+    requested = [second.pk, done.pk, first.pk]
+    outcome = usages_anonymize(
+        usage_ids=requested, actor=actor, via=Interface.API, returning=usage_document()
+    )
+    assert set(outcome.returned) == {first.pk, second.pk}
+    with django_assert_num_queries(1):
+        texts = usages_epcc_json(requested, written=outcome.returned)
+    assert texts[0] == outcome.returned[second.pk] and texts[2] == outcome.returned[first.pk]
+    documents = [json.loads(text) for text in texts]
+    assert documents == assert_same_documents(requested)
+    assert documents[2]["customer_email"] != "a@example.com" and documents[2]["anonymized"] is True
+    with django_assert_num_queries(0):
+        assert usages_epcc_json([first.pk], written=outcome.returned) == [outcome.returned[first.pk]]

@@ -72,3 +72,19 @@ def test_a_batch_is_a_fixed_handful_of_queries(
     with django_assert_max_num_queries(6):
         usages_anonymize(usage_ids=ids, actor=actor, via=Interface.API)
     assert CodeUsage.objects.filter(anonymized=True).count() == size
+
+
+def test_returning_gives_each_changed_usage_as_it_is_after_the_change(make_usage, actor, settings):
+    fresh, done = make_usage(), make_usage()
+    usages_anonymize(usage_ids=[done.pk], actor=actor, via=Interface.API)
+    outcome = usages_anonymize(
+        usage_ids=[done.pk, fresh.pk], actor=actor, via=Interface.API, returning="customer_email"
+    )
+    # Only the usage this call changed; its email is already the mask.
+    assert outcome.returned == {fresh.pk: settings.PRIVACY_MASK}
+    assert outcome.already_anonymized == [done.pk]
+
+
+def test_without_returning_nothing_is_returned(make_usage, actor):
+    outcome = usages_anonymize(usage_ids=[make_usage().pk], actor=actor, via=Interface.API)
+    assert outcome.returned == {}
