@@ -21,14 +21,12 @@ def batch_chunk_size() -> int:
     return ARRAY_CHUNK_SIZE if connection.vendor == "postgresql" else CHUNK_SIZE
 
 
-def update_returning(queryset, values: dict, returning: list) -> list[tuple]:
-    """`queryset.update(**values)` that also hands back, per updated row, `returning`.
+def update_returning_sql(queryset, values: dict, returning: list) -> tuple[str, list]:
+    """The SQL and parameters of `queryset.update(**values)` with `RETURNING returning`.
 
     `returning` lists field names and expressions (e.g. core.masking's
     value_flags), compiled by Django like the SET clause, so no rule is
-    written again as SQL text. One statement, UPDATE ... RETURNING
-    (PostgreSQL; SQLite 3.35+): a masking UPDATE tells which fields held a
-    value, and nothing reads the rows again.
+    written again as SQL text. ("", []) when the queryset can match nothing.
     """
     from django.db import connections
     from django.db.models.sql import UpdateQuery
@@ -39,7 +37,7 @@ def update_returning(queryset, values: dict, returning: list) -> list[tuple]:
     compiler.pre_sql_setup()
     sql, params = compiler.as_sql()
     if not sql:
-        return []
+        return "", []
     connection = connections[queryset.db]
     columns, params = [], list(params)
     for item in returning:
@@ -49,8 +47,22 @@ def update_returning(queryset, values: dict, returning: list) -> list[tuple]:
             item_sql, item_params = compiler.compile(item.resolve_expression(query, allow_joins=False))
             columns.append(item_sql)
             params.extend(item_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {', '.join(columns)}", params)
+    return f"{sql} RETURNING {', '.join(columns)}", params
+
+
+def update_returning(queryset, values: dict, returning: list) -> list[tuple]:
+    """`queryset.update(**values)` that also hands back, per updated row, `returning`.
+
+    One statement, UPDATE ... RETURNING (PostgreSQL; SQLite 3.35+): a masking
+    UPDATE tells which fields held a value, and nothing reads the rows again.
+    """
+    from django.db import connections
+
+    sql, params = update_returning_sql(queryset, values, returning)
+    if not sql:
+        return []
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 

@@ -270,7 +270,13 @@ def test_audit_fields_are_exactly_the_fields_the_review_says_the_mask_changes(ma
         make_order(customer_name="", contact_email=None, addresses=False, attributes={}),
         make_order(attributes={"a": None, "b": "", "c": 0, "d": {"x": 1}, "é-name": ["list"]}),
         make_order(status="cancelled", attributes={"gift_message": "Hi", "notes": "Ring twice"}),
+        # Two orders with the same fields (PostgreSQL reports them as one group), and one
+        # with a billing address only.
+        make_order(),
+        make_order(),
+        make_order(),
     ]
+    orders[-1].addresses.filter(kind="shipping").delete()
     # An address with empty and missing values, and a billing row holding shipping-only columns.
     orders[0].addresses.filter(kind="shipping").update(line_2="", county=None, instructions="")
     orders[0].addresses.filter(kind="billing").update(phone_number="+44 20 0000 0000", instructions="x")
@@ -286,3 +292,6 @@ def test_audit_fields_are_exactly_the_fields_the_review_says_the_mask_changes(ma
     assert "shipping_address.line_2" not in written[orders[0].pk]
     assert "custom_attributes.c.value" in written[orders[2].pk]
     assert "custom_attributes.a.value" not in written[orders[2].pk]
+    assert written[orders[4].pk] == written[orders[5].pk]
+    assert not any(name.startswith("shipping_address.") for name in written[orders[6].pk])
+    assert "billing_address.first_name" in written[orders[6].pk]
