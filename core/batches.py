@@ -50,6 +50,44 @@ def update_returning_sql(queryset, values: dict, returning: list) -> tuple[str, 
     return f"{sql} RETURNING {', '.join(columns)}", params
 
 
+@dataclass(frozen=True)
+class StatementTemplate:
+    """A statement Django compiles once, its values put in on each use.
+
+    Compiling the three masking UPDATEs cost ~16 ms of Python per batch of
+    1,000 orders, a sixth of what PostgreSQL spends running them. `compile`
+    builds the statement from marker values and notes where each marker's
+    parameter sits; `render` puts the real values there. A marker must be a
+    value no real call passes (its type and value are matched), and must
+    appear among the parameters (compile raises otherwise). Tests hold
+    rendered statements equal to freshly compiled ones.
+    """
+
+    sql: str
+    params: tuple
+    positions: tuple[tuple[str, tuple[int, ...]], ...]
+
+    @classmethod
+    def compile(cls, build, **markers) -> "StatementTemplate":
+        """`build(**values) -> (sql, params)`; each marker is (value given to build, its parameter)."""
+        sql, params = build(**{name: given for name, (given, _) in markers.items()})
+        positions = []
+        for name, (_, param) in markers.items():
+            found = tuple(i for i, p in enumerate(params) if type(p) is type(param) and p == param)
+            if not found:
+                raise ValueError(f"marker {name!r} is not among the statement's parameters")
+            positions.append((name, found))
+        return cls(sql, tuple(params), tuple(positions))
+
+    def render(self, **params) -> tuple[str, list]:
+        """The SQL and its parameters, each marker's replaced by `params[name]`."""
+        values = list(self.params)
+        for name, found in self.positions:
+            for i in found:
+                values[i] = params[name]
+        return self.sql, values
+
+
 def update_returning(queryset, values: dict, returning: list) -> list[tuple]:
     """`queryset.update(**values)` that also hands back, per updated row, `returning`.
 
@@ -76,6 +114,19 @@ def unique_uuids(ids: Iterable) -> list[uuid.UUID]:
         value = raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
         seen.setdefault(value, None)
     return list(seen)
+
+
+def in_key_order(ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """The UUIDs sorted as PostgreSQL orders uuid keys (and as UUID compares).
+
+    By their integer: UUID's own comparison is Python code, and sorting
+    100,000 of them took 0.4 s; this takes 0.07 s.
+    """
+    return sorted(ids, key=_as_int)
+
+
+def _as_int(value: uuid.UUID) -> int:
+    return value.int
 
 
 def chunked(ids: list, size: int = CHUNK_SIZE) -> Iterator[list]:

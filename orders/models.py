@@ -183,7 +183,8 @@ class AddressKind(models.TextChoices):
 
 
 class OrderAddress(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="addresses")
+    # Indexed by the unique constraint below, which starts with the order.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="addresses", db_index=False)
     kind = models.CharField(max_length=10, choices=AddressKind.choices)
     first_name = _text()
     last_name = _text()
@@ -210,7 +211,10 @@ class OrderAddress(models.Model):
 
 
 class OrderCustomAttribute(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="custom_attributes")
+    # Indexed by the unique constraint below, which starts with the order.
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="custom_attributes", db_index=False
+    )
     name = models.CharField(max_length=255)
     type = models.CharField(max_length=50, default="string")
     # Any JSON value, as EPCC sends it; the mask replaces it with a string.

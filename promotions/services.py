@@ -11,7 +11,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.audit import Actor, audit_records_create
-from core.batches import Outcome, Review, batch_chunk_size, chunked, unique_uuids, update_returning
+from core.batches import (
+    Outcome,
+    Review,
+    batch_chunk_size,
+    chunked,
+    in_key_order,
+    unique_uuids,
+    update_returning,
+)
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
 from core.masking import masked, value_flags
@@ -38,7 +46,7 @@ def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> R
     ids = unique_uuids(usage_ids)
     review = Review(requested=ids)
     flags = value_flags(USAGE_PERSONAL_FIELDS)
-    for chunk in chunked(sorted(ids), batch_chunk_size()):
+    for chunk in chunked(in_key_order(ids), batch_chunk_size()):
         rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk)).order_by("pk")
         if lock:
             rows = rows.select_for_update()
@@ -90,7 +98,7 @@ def usages_anonymize(
         }
         returned = {}
         to_uuid = CodeUsage._meta.pk.to_python
-        for chunk in chunked(sorted(changed), batch_chunk_size()):
+        for chunk in chunked(in_key_order(changed), batch_chunk_size()):
             rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk))
             if returning is None:
                 rows.update(**values)

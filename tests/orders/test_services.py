@@ -295,3 +295,42 @@ def test_audit_fields_are_exactly_the_fields_the_review_says_the_mask_changes(ma
     assert written[orders[4].pk] == written[orders[5].pk]
     assert not any(name.startswith("shipping_address.") for name in written[orders[6].pk])
     assert "billing_address.first_name" in written[orders[6].pk]
+
+
+def comparable(params: list) -> list:
+    """Parameters as comparable values (psycopg's Jsonb wrapper compares by identity)."""
+    return [(type(p).__name__, getattr(p, "obj", p)) for p in params]
+
+
+@pytest.mark.postgres
+def test_the_compiled_once_masking_statement_equals_a_fresh_compile(settings):
+    """The statement is compiled once per mask; every rendering is what Django would compile now."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.lookups import Ids
+    from orders.services import _mask_chunk_grouped_sql, _mask_chunk_grouped_template
+
+    now = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
+    for count, mask in ((1, "**"), (3, "**"), (2, "[removed]")):
+        settings.PRIVACY_MASK = mask
+        ids = Ids([uuid.uuid4() for _ in range(count)])
+        sql, params = _mask_chunk_grouped_template(mask).render(ids=ids.array_literal(), now=now)
+        fresh_sql, fresh_params = _mask_chunk_grouped_sql(ids, now)
+        assert sql == fresh_sql
+        assert comparable(params) == comparable(fresh_params)
+        assert mask in params and now in params
+        now += timedelta(hours=1)
+
+
+def test_a_marker_missing_from_the_statement_is_an_error():
+    from core.batches import StatementTemplate
+
+    def build(value):
+        return "SELECT %s", [1]
+
+    with pytest.raises(ValueError, match="marker 'value'"):
+        StatementTemplate.compile(build, value=(2, 2))
+    # A marker is matched by type as well as value: True is not the integer 1.
+    with pytest.raises(ValueError):
+        StatementTemplate.compile(build, value=(True, True))
+    assert StatementTemplate.compile(build, value=(1, 1)).render(value=5) == ("SELECT %s", [5])
