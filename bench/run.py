@@ -213,6 +213,11 @@ RAW_ADDRESS_FIELDS = (
 )
 
 
+def uuid_array(ids: list) -> str:
+    """The ids as one PostgreSQL array literal, as the product sends them."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
 def _masked_sql(column: str) -> str:
     return f"{column} = CASE WHEN {column} IS NULL OR {column} = '' THEN {column} ELSE %(mask)s END"
 
@@ -225,7 +230,7 @@ def orders_anonymize_raw_sql(ids: list, batch: int = BATCH) -> None:
     order_sets = ", ".join(_masked_sql(c) for c in RAW_ORDER_FIELDS)
     address_sets = ", ".join(_masked_sql(c) for c in RAW_ADDRESS_FIELDS)
     for start in range(0, len(ids), batch):
-        params = {"ids": [str(pk) for pk in ids[start : start + batch]], "mask": settings.PRIVACY_MASK}
+        params = {"ids": uuid_array(ids[start : start + batch]), "mask": settings.PRIVACY_MASK}
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE orders_order SET anonymized = true, updated_at = now(), {order_sets} "  # noqa: S608
@@ -280,13 +285,12 @@ def usages_anonymize_raw_sql(ids: list) -> None:
     from django.db import connection, transaction
 
     for start in range(0, len(ids), BATCH):
-        batch = [str(pk) for pk in ids[start : start + BATCH]]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 "UPDATE promotions_codeusage SET anonymized = true, updated_at = now(), "  # noqa: S608
                 f"updated_by = 'bench', {_masked_sql('customer_email')} "
                 "WHERE id = ANY(%(ids)s::uuid[]) AND NOT anonymized",
-                {"ids": batch, "mask": settings.PRIVACY_MASK},
+                {"ids": uuid_array(ids[start : start + BATCH]), "mask": settings.PRIVACY_MASK},
             )
 
 
