@@ -1,19 +1,28 @@
-"""Logging that never carries a query string (filters can carry an email)."""
+"""Logging that never carries a query string (filters can carry an email), nor an email at all."""
 
 import logging
 import re
 import traceback
 
 _QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")
+# Anything shaped like an email address, also percent-encoded (%40) as a URL path carries it.
+_EMAIL = re.compile(r"[^\s/\"'<>(),;:@%]+(?:@|%40)[^\s/\"'<>(),;:@%]+\.[^\s/\"'<>(),;:@%]+", re.IGNORECASE)
+EMAIL_WITHHELD = "[email withheld]"
 
 
 class StripQueryStrings(logging.Filter):
+    """Cuts query strings from log messages, and withholds anything shaped like an email.
+
+    A request line or a "Not Found: <path>" carries whatever a client put in
+    the URL, an email in a path included.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
         request = getattr(record, "request", None)
         if request is not None and hasattr(request, "path"):
             record.request = _PathOnly(request)
         message = record.getMessage()
-        cleaned = _QUERY.sub(r"\1?…", message)
+        cleaned = _EMAIL.sub(EMAIL_WITHHELD, _QUERY.sub(r"\1?…", message))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
@@ -23,7 +32,7 @@ class _PathOnly:
     """Stands in for a request in log records: its path, not its query."""
 
     def __init__(self, request):
-        self.path = request.path
+        self.path = _EMAIL.sub(EMAIL_WITHHELD, request.path)
         self.method = getattr(request, "method", "")
         self.META = {}
 
