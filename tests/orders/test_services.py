@@ -334,3 +334,31 @@ def test_a_marker_missing_from_the_statement_is_an_error():
     with pytest.raises(ValueError):
         StatementTemplate.compile(build, value=(True, True))
     assert StatementTemplate.compile(build, value=(1, 1)).render(value=5) == ("SELECT %s", [5])
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # the service's own transaction, not a test's around it
+def test_a_large_chunk_tunes_its_own_transaction_only(make_order, actor, monkeypatch):
+    """From LARGE_CHUNK orders the masking raises work_mem and turns JIT off until its transaction ends."""
+    from django.db import connection
+
+    import orders.services
+
+    monkeypatch.setattr(orders.services, "LARGE_CHUNK", 2)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        before = cursor.fetchone()[0]
+    orders = [make_order() for _ in range(2)]
+    seen = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        outcome = orders_anonymize(order_ids=[o.pk for o in orders], actor=actor, via=Interface.API)
+    assert "SET LOCAL work_mem = '64MB'" in seen and "SET LOCAL jit = off" in seen
+    assert len(outcome.changed) == 2 and AuditRecord.objects.filter(batch_id=outcome.batch_id).count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW work_mem")
+        assert cursor.fetchone()[0] == before
