@@ -99,6 +99,11 @@ BILLING_ADDRESS_FIELDS = (
 ADDRESS_PERSONAL_FIELDS = SHIPPING_ADDRESS_FIELDS  # the superset: every address column
 
 
+def _held_order_ids():
+    """The ids of orders with a legal hold in force today, as a subquery."""
+    return LegalHold.objects.active().values("order_id")
+
+
 class OrderQuerySet(models.QuerySet):
     def anonymizable(self):
         """Orders whose statuses allow anonymization (holds not considered)."""
@@ -106,18 +111,14 @@ class OrderQuerySet(models.QuerySet):
 
     def under_active_hold(self):
         """Orders with a legal hold in force today."""
-        return self.filter(pk__in=LegalHold.objects.active().values("order_id"))
+        return self.filter(pk__in=_held_order_ids())
 
     def anonymizable_now(self):
         """What orders_anonymize would change now: statuses allow, not yet anonymized, no hold in force.
 
         The set-based twin of the service's per-order review; tests hold the two together.
         """
-        return (
-            self.anonymizable()
-            .filter(anonymized=False)
-            .exclude(pk__in=LegalHold.objects.active().values("order_id"))
-        )
+        return self.anonymizable().filter(anonymized=False).exclude(pk__in=_held_order_ids())
 
     def for_epcc(self):
         """Everything the EPCC serializer reads, in a fixed number of queries."""

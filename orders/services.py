@@ -332,9 +332,10 @@ def orders_anonymize(
     changed order naming the fields changed.
 
     Statements per chunk of ids: the review (without field names) locks the
-    orders and reads their statuses, then their holds; three UPDATE ...
-    RETURNING mask them and say which fields held a value; one INSERT writes
-    the audit records.
+    orders and reads their statuses, then their holds; on PostgreSQL one
+    statement masks them (_mask_chunk_grouped: the three UPDATEs, grouped by
+    the fields that held a value), elsewhere three UPDATE ... RETURNING; one
+    INSERT writes the audit records.
     """
     with transaction.atomic():
         check = orders_anonymization_review(order_ids=order_ids, lock=True, with_fields=False)
