@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format chromium bench clean
+.PHONY: install run test lint format chromium bench clean psql
 
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -17,15 +17,18 @@ $(STAMP): requirements.txt
 install: $(STAMP)
 
 ## make run: install, migrate, load demo data the first time, print the demo logins, serve.
+# Without DATABASE_URL, WITH_DB holds the embedded PostgreSQL (var/pgdata) for the whole command.
+WITH_DB := $(BIN)/python -m backoffice.embedded_db run --
+
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT)
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(WITH_DB) sh -c '$(BIN)/python manage.py migrate --noinput \
+	  && $(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT) \
+	  && $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
 ## make test: install (Python packages and Debian's chromium), lint, run the whole suite.
 test: install chromium
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(WITH_DB) $(BIN)/pytest
 
 chromium:
 	scripts/ensure-chromium
@@ -42,4 +45,9 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
+	-$(BIN)/python -m backoffice.embedded_db stop
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+## make psql: a psql shell on the project's database (the embedded one without DATABASE_URL).
+psql: install
+	$(BIN)/python -m backoffice.embedded_db psql

@@ -85,17 +85,27 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "backoffice.wsgi.application"
 
-# DATABASE_URL: default a SQLite file inside the project (ignored by git);
-# postgres://user@host:port/name uses psycopg 3.
-DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DJANGO_CONN_MAX_AGE", "0")),
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("TEST", {})
-    DATABASES["default"]["TEST"]["NAME"] = os.environ.get("DJANGO_TEST_DB_NAME") or None
+# PostgreSQL only. DATABASE_URL (postgres://user@host:port/name) names a server;
+# without it, the embedded server (backoffice.embedded_db: PostgreSQL 18 from
+# PyPI, data in var/pgdata, a Unix socket there) starts on the first connection.
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL server (postgres://...).")
+else:
+    from backoffice import embedded_db
+
+    DATABASES = {
+        "default": {
+            "ENGINE": "backoffice.embedded_db",
+            "NAME": embedded_db.DATABASE,
+            "USER": embedded_db.USER,
+            "HOST": str(embedded_db.socket_dir()),
+            "PORT": str(embedded_db.PORT),
+        }
+    }
+DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DJANGO_CONN_MAX_AGE", "0"))
+DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME") or None}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -21,7 +21,8 @@ def settings_under(**env) -> dict:
     script = (
         "import json, django; from django.conf import settings; "
         "d = settings.DATABASES['default']; "
-        "print(json.dumps({'engine': d['ENGINE'], 'name': str(d['NAME']), 'debug': settings.DEBUG, "
+        "print(json.dumps({'engine': d['ENGINE'], 'name': str(d['NAME']), 'host': d['HOST'], "
+        "'debug': settings.DEBUG, "
         "'hosts': settings.ALLOWED_HOSTS}))"
     )
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
@@ -37,12 +38,27 @@ def settings_under(**env) -> dict:
     return json.loads(result.stdout)
 
 
-def test_defaults_are_a_sqlite_file_in_the_project_and_debug():
+def test_defaults_are_the_embedded_postgresql_in_the_ignored_var_folder_and_debug():
     values = settings_under()
-    assert values["engine"] == "django.db.backends.sqlite3"
-    assert values["name"] == str(ROOT / "db.sqlite3")
+    assert values["engine"] == "backoffice.embedded_db"
+    assert values["host"] == str(ROOT / "var" / "pgdata")
     assert values["debug"] is True
-    assert "db.sqlite3" in (ROOT / ".gitignore").read_text()
+    assert "/var/" in (ROOT / ".gitignore").read_text().split()
+
+
+def test_a_database_url_of_another_kind_is_refused():
+    script = "import django; django.setup()"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=clean | {"DJANGO_SETTINGS_MODULE": "backoffice.settings", "DATABASE_URL": "sqlite:///x.db"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL server" in result.stderr
 
 
 def test_database_url_selects_postgresql_through_psycopg3():

@@ -1,0 +1,48 @@
+"""`python -m backoffice.embedded_db run -- CMD...`, `psql`, `status`, `stop`, `url`.
+
+`run` holds the embedded server for the whole of CMD and stops it afterwards
+(unless another process still uses it). With DATABASE_URL set it only runs
+CMD: that server is someone else's.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+
+from backoffice import embedded_db
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "psql", "status", "stop", "url"}:
+        print(__doc__, file=sys.stderr)
+        return 2
+    verb, rest = argv[0], argv[1:]
+    if verb == "url":
+        print(embedded_db.url())
+        return 0
+    if verb == "status":
+        print("running" if embedded_db.running() else "stopped", embedded_db.PGDATA)
+        return 0
+    if verb == "stop":
+        embedded_db.stop()
+        return 0
+    if verb == "psql":
+        rest = [embedded_db.psql(), os.environ.get("DATABASE_URL") or embedded_db.url()]
+    if rest[:1] == ["--"]:
+        rest = rest[1:]
+    if not rest:
+        print("run: nothing to run", file=sys.stderr)
+        return 2
+    if not os.environ.get("DATABASE_URL"):
+        embedded_db.ensure_running()
+    # Ctrl-C reaches CMD (same process group); we wait for it, then release the server.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return subprocess.call(rest)  # noqa: S603
+    finally:
+        embedded_db.release()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
