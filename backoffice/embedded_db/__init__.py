@@ -128,7 +128,7 @@ def _init() -> None:
     PGDATA.mkdir(parents=True)
     if _as_root():
         _prepare_root()
-    _run([_bin("initdb"), "-D", str(PGDATA), "-U", USER, "--auth=trust", "--encoding=UTF8", "--no-instructions"])
+    _run([_bin("initdb"), "-D", str(PGDATA), "-U", USER, "--auth=trust", "--encoding=UTF8"])
     with open(PGDATA / "postgresql.conf", "a") as conf:
         conf.write("\n# backoffice.embedded_db\n")
         conf.writelines(f"{name} = {value}\n" for name, value in SERVER_SETTINGS.items())

@@ -93,7 +93,7 @@ def test_a_stale_pid_file_whose_pid_now_belongs_to_another_process_is_cleared(va
     first = python(var, CONNECT)
     first.communicate(timeout=120)  # initialized, then stopped
     # As after a killed server whose pid the system gave to another process since.
-    lines = ["%d" % os.getpid(), str(var / "pgdata"), "0", "5432", ".", "", "0 0", "ready"]
+    lines = [str(os.getpid()), str(var / "pgdata"), "0", "5432", ".", "", "0 0", "ready"]
     (var / "pgdata" / "postmaster.pid").write_text("\n".join(lines) + "\n")
     again = python(var, CONNECT)
     out, _ = again.communicate(timeout=60)
