@@ -231,7 +231,7 @@ def log_anonymization(user, model, masked_fields: str, outcome: Outcome) -> None
     message = f"Anonymized (audit batch {outcome.batch_id}): {masked_fields} masked where set."
     content_type_id = ContentType.objects.get_for_model(model).pk
     template = _repr_template(model)
-    if connection.vendor == "postgresql" and template is not None:
+    if template is not None:
         _log_entries_insert_sql(user.pk, content_type_id, message, outcome.changed, template)
         return
     object_ids = [str(pk) for pk in outcome.changed]

@@ -39,8 +39,6 @@ class EstimatedCountPaginator(Paginator):
         if query is None or query.where:
             return None
         connection = connections[self.object_list.db]
-        if connection.vendor != "postgresql":
-            return None
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)",

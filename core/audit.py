@@ -45,7 +45,7 @@ class ChangedGroups:
     """Changed records grouped by the fields changed, as a set-based UPDATE reports them.
 
     `groups` holds (field names, ids as one PostgreSQL uuid[] literal) pairs:
-    100,000 records cost no Python object each (PostgreSQL only).
+    100,000 records cost no Python object each.
     """
 
     groups: list[tuple[tuple[str, ...], str]]
@@ -64,38 +64,18 @@ def audit_records_create(
     """One record per changed record, in one INSERT; returns the batch id.
 
     `changed_fields` maps a record id to the names of the fields changed, or
-    is a ChangedGroups (PostgreSQL).
+    is a ChangedGroups.
     """
     batch_id = uuid.uuid4()
-    if connection.vendor == "postgresql":
-        _audit_records_insert_unnest(
-            actor=actor,
-            via=via,
-            record_type=record_type,
-            changed_fields=changed_fields,
-            at=at,
-            action=action,
-            erasure_request=erasure_request,
-            batch_id=batch_id,
-        )
-        return batch_id
-    AuditRecord.objects.bulk_create(
-        [
-            AuditRecord(
-                at=at,
-                action=action,
-                actor=actor.label,
-                actor_user=actor.user if getattr(actor.user, "pk", None) else None,
-                actor_key=actor.api_key,
-                interface=via,
-                record_type=record_type,
-                record_id=record_id,
-                fields=sorted(fields),
-                batch_id=batch_id,
-                erasure_request=erasure_request,
-            )
-            for record_id, fields in changed_fields.items()
-        ]
+    _audit_records_insert_unnest(
+        actor=actor,
+        via=via,
+        record_type=record_type,
+        changed_fields=changed_fields,
+        at=at,
+        action=action,
+        erasure_request=erasure_request,
+        batch_id=batch_id,
     )
     return batch_id
 
@@ -110,10 +90,10 @@ def _groups_of(changed_fields: dict) -> list[tuple[tuple[str, ...], str]]:
 def _audit_records_insert_unnest(
     *, actor, via, record_type, changed_fields, at, action, erasure_request, batch_id
 ):
-    """The same rows as the bulk_create, built by PostgreSQL from one JSON parameter.
+    """The audit records, built by PostgreSQL from one JSON parameter.
 
-    Building 1000 model instances and their VALUES list cost more than the
-    insert itself; so did a JSON document of every record's field names
+    Building 1000 model instances and their VALUES list (a bulk_create) cost
+    more than the insert itself; so did a JSON document of every record's field names
     (100,000 orders: seconds to dump and parse). Records share a handful of
     field lists, so the database gets each distinct list once, with the ids
     of its records as one uuid[] literal.

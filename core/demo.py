@@ -4,9 +4,8 @@ Everything, ids included, comes from `random.Random` streams seeded from the
 seed, so the same seed and the same `today` give the same rows. Each table
 has its own stream, so asking for more usages never changes the orders.
 
-Rows are produced in chunks as plain tuples and written by a RowWriter: on
-PostgreSQL one COPY per table per chunk (psycopg 3), elsewhere executemany
-with values prepared by the model fields (SQLite, for `make run`).
+Rows are produced in chunks as plain tuples and written by a CopyWriter:
+one COPY per table per chunk (psycopg 3).
 """
 
 import json
@@ -281,15 +280,10 @@ COLUMNS = {
 # --- Writing rows -------------------------------------------------------------
 
 
-class RowWriter:
-    """Writes tuples shaped like COLUMNS[model] into the model's table."""
+class CopyWriter:
+    """Writes tuples shaped like COLUMNS[model] into the model's table.
 
-    def write(self, model, rows: list[tuple]) -> None:
-        raise NotImplementedError
-
-
-class CopyWriter(RowWriter):
-    """PostgreSQL: COPY ... FROM STDIN, the fastest way in.
+    COPY ... FROM STDIN, the fastest way in.
 
     Holds the raw psycopg connection of the caller's transaction, so a helper
     thread may write while the caller generates the next chunk (Django's
@@ -318,28 +312,6 @@ class CopyWriter(RowWriter):
                     for i in json_columns:
                         row[i] = json.dumps(row[i])
                 copy.write_row(row)
-
-
-class InsertWriter(RowWriter):
-    """Any other database: INSERT with executemany, values prepared by the fields."""
-
-    def write(self, model, rows):
-        if not rows:
-            return
-        fields = [model._meta.get_field(name) for name in COLUMNS[model]]
-        table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        marks = ", ".join(["%s"] * len(fields))
-        prepared = [
-            tuple(f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True))
-            for row in rows
-        ]
-        with connection.cursor() as cursor:
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", prepared)  # noqa: S608
-
-
-def row_writer() -> RowWriter:
-    return CopyWriter() if connection.vendor == "postgresql" else InsertWriter()
 
 
 # --- Generating rows ----------------------------------------------------------
@@ -670,14 +642,10 @@ def demo_tables_empty() -> bool:
 
 
 def demo_tables_clear() -> None:
-    """Empty the tables demo data fills (children first)."""
-    if connection.vendor == "postgresql":
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in DEMO_MODELS)
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {tables}")  # noqa: S608 (names from models)
-        return
-    for model in DEMO_MODELS:
-        model.objects.all()._raw_delete(connection.alias)
+    """Empty the tables demo data fills."""
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in DEMO_MODELS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables}")  # noqa: S608 (names from models)
 
 
 def demo_data_load(
@@ -685,12 +653,12 @@ def demo_data_load(
 ) -> dict[str, int]:
     """Write the demo data set; returns rows written per model label.
 
-    The caller owns the transaction. On PostgreSQL the tables are analyzed
-    afterwards, so the planner knows their sizes at once.
+    The caller owns the transaction. The tables are analyzed afterwards, so
+    the planner knows their sizes at once.
     """
-    writer = row_writer()
+    writer = CopyWriter()
     counts: dict[str, int] = {}
-    rebuild = _indexes_and_constraints_dropped() if connection.vendor == "postgresql" else []
+    rebuild = _indexes_and_constraints_dropped()
 
     def write(chunk: Chunk):
         for model, rows in chunk.rows.items():
@@ -699,7 +667,6 @@ def demo_data_load(
 
     # COPY waits on the server with the GIL released: a helper thread writes one
     # chunk while this one generates the next, so both cores work.
-    threaded = isinstance(writer, CopyWriter)
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = None
 
@@ -707,9 +674,7 @@ def demo_data_load(
             nonlocal pending
             if pending is not None:
                 pending.result()  # at most one chunk in flight
-            pending = pool.submit(write, chunk) if threaded else None
-            if not threaded:
-                write(chunk)
+            pending = pool.submit(write, chunk)
 
         for label, model, total, chunks in (
             ("orders", Order, data.order_count, data.order_chunks()),
@@ -725,13 +690,12 @@ def demo_data_load(
             if pending is not None:
                 pending.result()
             progress(label, counts.get(model._meta.label, 0), total)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            for definition in rebuild:
-                cursor.execute(definition)
-            for model in DEMO_MODELS:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for definition in rebuild:
+            cursor.execute(definition)
+        for model in DEMO_MODELS:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
     return counts
 
 

@@ -1,10 +1,10 @@
-"""`field__in_array=ids`: `IN`, sent to PostgreSQL as one array parameter.
+"""`field__in_array=ids`: `IN`, sent to PostgreSQL as one array parameter (`= ANY`).
 
 `pk__in=<1000 ids>` puts 1000 placeholders in the SQL text, and psycopg 3's
 client-side binding (Django's default) scans that text and quotes each id in
 Python on every execution: about 40 ms per statement of 1000 UUIDs, more than
 PostgreSQL takes to run it. `= ANY(%s)` with one list parameter means the
-same and skips that work. Other databases get a plain IN.
+same and skips that work.
 
 Registered on UUIDField and ForeignKey (so `order_id__in_array` works) when
 this module is imported; the anonymizing services import it.
@@ -60,25 +60,19 @@ class InArray(Lookup):
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
-        if (
-            isinstance(self.rhs, Ids)
-            and connection.vendor == "postgresql"
-            and field.db_type(connection) == "uuid"
-        ):
+        if isinstance(self.rhs, Ids) and field.db_type(connection) == "uuid":
             if not self.rhs.values:
                 raise EmptyResultSet
             return f"{lhs} = ANY(%s::uuid[])", [*lhs_params, self.rhs.array_literal()]
         values = [field.get_db_prep_value(value, connection, prepared=False) for value in self.rhs]
         if not values:
             raise EmptyResultSet
-        if connection.vendor == "postgresql":
-            # One text parameter in PostgreSQL's array syntax, cast to the column's
-            # array type: psycopg would otherwise dump (and regex-check) every
-            # element of a list parameter in Python. The values passed the field's
-            # own conversion above (a UUID field accepts nothing but UUIDs).
-            literal = "{" + ",".join(str(value) for value in values) + "}"
-            return f"{lhs} = ANY(%s::{field.db_type(connection)}[])", [*lhs_params, literal]
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        # One text parameter in PostgreSQL's array syntax, cast to the column's
+        # array type: psycopg would otherwise dump (and regex-check) every
+        # element of a list parameter in Python. The values passed the field's
+        # own conversion above (a UUID field accepts nothing but UUIDs).
+        literal = "{" + ",".join(str(value) for value in values) + "}"
+        return f"{lhs} = ANY(%s::{field.db_type(connection)}[])", [*lhs_params, literal]
 
 
 UUIDField.register_lookup(InArray)

@@ -2,7 +2,7 @@
 
 Every interface (API, admin, privacy pages, commands) calls these functions.
 A batch is all-or-nothing and costs a fixed handful of SQL statements per
-CHUNK_SIZE ids, however many ids it has; rows are locked in primary-key order.
+ARRAY_CHUNK_SIZE ids, however many ids it has; rows are locked in primary-key order.
 """
 
 import functools
@@ -22,7 +22,6 @@ from core.batches import (
     chunked,
     in_key_order,
     unique_uuids,
-    update_returning,
     update_returning_sql,
 )
 from core.errors import (
@@ -208,20 +207,6 @@ def _mask_updates(ids: Ids, now):
     )
 
 
-def _mask_chunk(order_ids: list[uuid.UUID], now) -> dict[uuid.UUID, list[str]]:
-    """Mask these orders in three UPDATEs; returns each one's masked fields (EPCC names)."""
-    to_uuid = Order._meta.pk.to_python
-    fields: dict[uuid.UUID, list[str]] = {}
-    orders, addresses, attributes = _mask_updates(Ids(order_ids), now)
-    for pk, *has_value in update_returning(*orders):
-        fields[to_uuid(pk)] = list(_order_field_names(tuple(has_value)))
-    for order_id, kind, *has_value in update_returning(*addresses):
-        fields[to_uuid(order_id)] += _address_field_names(kind, tuple(has_value))
-    for order_id, name in update_returning(*attributes):
-        fields[to_uuid(order_id)].append(_attribute_field_name(name))
-    return fields
-
-
 # Orders per chunk from which _mask_chunk_grouped sets its transaction's work_mem and JIT.
 LARGE_CHUNK = 10_000
 
@@ -264,7 +249,7 @@ def _mask_chunk_grouped_template(mask_value: str) -> StatementTemplate:
 
 
 def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str, ...], str]]:
-    """_mask_chunk in one statement, reporting orders grouped by the fields masked (PostgreSQL).
+    """Mask these orders in one statement, reporting them grouped by the fields masked.
 
     The three UPDATEs run as data-modifying CTEs, and PostgreSQL groups
     their RETURNING rows by order into (which columns held a value, ids as
@@ -332,10 +317,9 @@ def orders_anonymize(
     changed order naming the fields changed.
 
     Statements per chunk of ids: the review (without field names) locks the
-    orders and reads their statuses, then their holds; on PostgreSQL one
-    statement masks them (_mask_chunk_grouped: the three UPDATEs, grouped by
-    the fields that held a value), elsewhere three UPDATE ... RETURNING; one
-    INSERT writes the audit records.
+    orders and reads their statuses, then their holds; one statement masks
+    them (_mask_chunk_grouped: the three UPDATEs, grouped by the fields that
+    held a value); one INSERT writes the audit records.
     """
     with transaction.atomic():
         check = orders_anonymization_review(order_ids=order_ids, lock=True, with_fields=False)
@@ -344,19 +328,13 @@ def orders_anonymize(
         now = timezone.now()
         # Every eligible order is locked and not yet anonymized: each is changed.
         changed = list(check.eligible)
-        fields: dict[uuid.UUID, list[str]] | ChangedGroups
-        if connection.vendor == "postgresql":
-            fields = ChangedGroups(
-                [
-                    group
-                    for chunk in chunked(changed, batch_chunk_size())
-                    for group in _mask_chunk_grouped(chunk, now)
-                ]
-            )
-        else:
-            fields = {}
-            for chunk in chunked(changed, batch_chunk_size()):
-                fields |= _mask_chunk(chunk, now)
+        fields = ChangedGroups(
+            [
+                group
+                for chunk in chunked(changed, batch_chunk_size())
+                for group in _mask_chunk_grouped(chunk, now)
+            ]
+        )
         batch_id = None
         if changed:
             batch_id = audit_records_create(

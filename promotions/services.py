@@ -2,7 +2,7 @@
 
 A usage may always be anonymized: its customer_email becomes the mask and
 updated_by names who did it. Batches are all-or-nothing, a fixed handful of
-statements per CHUNK_SIZE ids, rows locked in primary-key order.
+statements per ARRAY_CHUNK_SIZE ids, rows locked in primary-key order.
 """
 
 from collections.abc import Iterable

@@ -6,29 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 
 from core.audit import Actor
 from orders.models import AddressKind, Order, OrderAddress, OrderCustomAttribute, OrderItem
 from promotions.models import CodeUsage, Promotion, PromotionCode
 
 _counter = itertools.count(1)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` run only when DATABASE_URL points at PostgreSQL."""
-    from django.conf import settings
-
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL); .ci/run runs it")
-        for item in items:
-            if "postgres" in item.keywords:
-                item.add_marker(skip)
-
-
-@pytest.fixture
-def is_postgres():
-    return connection.vendor == "postgresql"
 
 
 def _address_values(kind: str, n: int) -> dict:

@@ -1,6 +1,5 @@
 """The admin lists' paginator: an estimate only for an unfiltered large PostgreSQL table."""
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -22,7 +21,6 @@ def test_counts_exactly_below_the_threshold(make_order):
     assert any("COUNT(" in statement.upper() for statement in sql)
 
 
-@pytest.mark.postgres
 def test_an_unfiltered_large_table_takes_the_planner_estimate(make_order, monkeypatch):
     monkeypatch.setattr("core.admin_lists.ESTIMATE_ABOVE", 2)
     for _ in range(3):

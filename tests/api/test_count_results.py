@@ -30,7 +30,6 @@ def test_the_limit_covers_every_page_a_client_may_ask_for():
     assert pagination.EXACT_COUNT_LIMIT >= pagination.MAX_OFFSET + pagination.MAX_LIMIT
 
 
-@pytest.mark.postgres
 def test_past_the_limit_postgresql_estimates_instead_of_counting_every_match(monkeypatch, twelve_usages):
     monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
 
@@ -42,11 +41,3 @@ def test_past_the_limit_postgresql_estimates_instead_of_counting_every_match(mon
     assert len(sqls) == 2
     assert "LIMIT 6" in sqls[0]
     assert sqls[1].startswith("EXPLAIN")
-
-
-def test_past_the_limit_other_databases_count(monkeypatch, twelve_usages, is_postgres):
-    if is_postgres:
-        pytest.skip("PostgreSQL estimates")
-    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
-
-    assert EpccPagination().count_results(twelve_usages) == 12

@@ -4,8 +4,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-pytestmark = pytest.mark.postgres
-
 
 def plans_of_usage_queries(client, path, params=None):
     with CaptureQueriesContext(connection) as captured:

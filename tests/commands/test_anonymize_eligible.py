@@ -139,7 +139,7 @@ def test_an_interrupted_run_keeps_its_finished_batches_and_a_rerun_finishes(make
     updates = []
 
     def fail_on_second_batch(execute, sql, params, many, context):
-        if 'UPDATE "orders_order" SET' in sql:  # the masking statement (one, on PostgreSQL)
+        if 'UPDATE "orders_order" SET' in sql:  # the masking statement (one per batch)
             updates.append(sql)
             if len(updates) == 2:
                 raise Interrupted

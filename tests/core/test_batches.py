@@ -18,7 +18,6 @@ def test_in_key_order_is_uuid_order(ids):
     assert in_key_order(ids) == sorted(ids)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db
 @settings(max_examples=25, deadline=None)
 @given(st.lists(st.uuids(), min_size=1, max_size=30))

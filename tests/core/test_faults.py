@@ -37,8 +37,8 @@ def test_failure_after_orders_are_updated_leaves_every_table_unchanged(make_orde
     before_orders = list(Order.objects.order_by("pk").values())
     before_addresses = list(OrderAddress.objects.order_by("pk").values())
 
-    # The statement that masks the addresses runs (on PostgreSQL it masks the orders and
-    # their attributes too), then fails.
+    # The statement that masks the addresses runs (it masks the orders and their
+    # attributes too), then fails.
     with fail_on('UPDATE "orders_orderaddress"', after_running=True) as seen, pytest.raises(DatabaseError):
         orders_anonymize(order_ids=[o.pk for o in orders], actor=actor, via=Interface.API)
 

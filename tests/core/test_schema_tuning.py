@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
 def _indexes(table: str) -> dict[str, str]:

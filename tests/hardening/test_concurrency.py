@@ -26,7 +26,7 @@ from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
 from tests.hardening.conftest import LOCK_WAIT_SECONDS, Worker, wait_until_blocked
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ACTOR = Actor.system("race-test")
 

@@ -22,8 +22,8 @@ from orders.models import Order, OrderAddress, OrderCustomAttribute
 from promotions.models import CodeUsage
 from tests.hardening.conftest import fail_on
 
-# Once the orders are masked (on PostgreSQL one statement masks their addresses and
-# attributes too), writing their audit trail fails.
+# Once the orders are masked (one statement masks their addresses and attributes
+# too), writing their audit trail fails.
 ORDERS_FAULT = {"sql_fragment": 'INSERT INTO "core_auditrecord"', "after": 'UPDATE "orders_order" SET'}
 USAGES_FAULT = {"sql_fragment": 'INSERT INTO "core_auditrecord"', "after": 'UPDATE "promotions_codeusage"'}
 CLEAR_PAGE = "Nothing was changed"

@@ -1,4 +1,4 @@
-"""`__in_array` (core/lookups.py): IN with one array parameter on PostgreSQL, same rows as `__in`."""
+"""`__in_array` (core/lookups.py): `= ANY` with one array parameter, same rows as `__in`."""
 
 import uuid
 
@@ -23,14 +23,11 @@ def test_selects_the_same_rows_as_in(make_order):
     assert not Order.objects.filter(pk__in_array=[]).exists()
 
 
-def test_postgresql_gets_one_array_parameter_not_one_per_id(make_order, is_postgres):
+def test_postgresql_gets_one_array_parameter_not_one_per_id(make_order):
     ids = [make_order(addresses=False, items=0).pk for _ in range(3)]
 
     with CaptureQueriesContext(connection) as queries:
         assert Order.objects.filter(pk__in_array=ids).count() == 3
 
     sql = queries[0]["sql"]
-    if is_postgres:
-        assert "= ANY(" in sql and " IN (" not in sql
-    else:
-        assert " IN (" in sql
+    assert "= ANY(" in sql and " IN (" not in sql

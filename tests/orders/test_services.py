@@ -264,7 +264,7 @@ def test_a_batch_larger_than_one_chunk_is_still_one_all_or_nothing_batch(make_or
 
 
 def test_audit_fields_are_exactly_the_fields_the_review_says_the_mask_changes(make_order, actor):
-    """The audit names fields from its own statement (SQL on PostgreSQL): held to the review's names."""
+    """The audit names fields from its own masking statement: held to the review's names."""
     orders = [
         make_order(),
         make_order(customer_name="", contact_email=None, addresses=False, attributes={}),
@@ -302,7 +302,6 @@ def comparable(params: list) -> list:
     return [(type(p).__name__, getattr(p, "obj", p)) for p in params]
 
 
-@pytest.mark.postgres
 def test_the_compiled_once_masking_statement_equals_a_fresh_compile(settings):
     """The statement is compiled once per mask; every rendering is what Django would compile now."""
     from datetime import UTC, datetime, timedelta
@@ -336,7 +335,6 @@ def test_a_marker_missing_from_the_statement_is_an_error():
     assert StatementTemplate.compile(build, value=(1, 1)).render(value=5) == ("SELECT %s", [5])
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)  # the service's own transaction, not a test's around it
 def test_a_large_chunk_tunes_its_own_transaction_only(make_order, actor, monkeypatch):
     """From LARGE_CHUNK orders the masking raises work_mem and turns JIT off until its transaction ends."""

@@ -130,7 +130,6 @@ def test_search_costs_the_same_queries_for_one_record_or_many(
     assert response.content.decode().count('name="order_ids"') == 25
 
 
-@pytest.mark.postgres
 def test_email_search_can_use_the_upper_email_indexes(person):
     """The selector's UPPER(customer_email) = UPPER(%s) is the indexed expression."""
     from django.db.models import Value
