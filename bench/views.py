@@ -1,16 +1,18 @@
 """The baseline: a plain Django view running the usage list's query, no framework on top.
 
 Same filter (promotion, code any case, used_on range), same order (-used_on, -id),
-same page size and offset, the same count and the same EPCC serializer; no
-authentication, throttling, filter parsing or EPCC links.
+same page size and offset, the same count and the same EPCC documents (the page
+query writes them, promotions.epcc_sql); no authentication, throttling, filter
+parsing or EPCC links.
 """
 
+import json
 from datetime import datetime
 
-from django.http import JsonResponse
+from django.http import HttpResponse
 
 from core.pagination import EpccPagination
-from promotions.epcc import usage_to_epcc
+from promotions.epcc_sql import usage_documents
 from promotions.models import CodeUsage, PromotionCode
 
 
@@ -26,5 +28,7 @@ def plain_code_usages(request, promotion_id, code):
     ).order_by("-used_on", "-id")
     limit, offset = int(request.GET.get("limit", 100)), int(request.GET.get("offset", 0))
     total = EpccPagination().count_results(usages)
-    data = [usage_to_epcc(usage) for usage in usages[offset : offset + limit]]
-    return JsonResponse({"data": data, "meta": {"results": {"total": total}}})
+    documents = usage_documents(usages)[offset : offset + limit]
+    meta = json.dumps({"results": {"total": total}})
+    body = '{"data":[' + ",".join(documents) + '],"meta":' + meta + "}"
+    return HttpResponse(body.encode(), content_type="application/json")

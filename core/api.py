@@ -14,7 +14,6 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
-from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -176,11 +175,11 @@ class ActionPermissions(BasePermission):
 
 
 class DocumentsListMixin:
-    """`list` whose page, on PostgreSQL, the database writes as JSON text.
+    """`list` whose page the database writes as JSON text (see EpccPagination.documents_response).
 
     `documents_json(keys) -> list[str]` gives each document in the keys' order
-    (orders.epcc_sql, promotions.epcc_sql); elsewhere the serializer renders
-    the page. Tests hold the two to the same documents.
+    (orders.epcc_sql, promotions.epcc_sql); `documents_of(queryset)`, when
+    set, turns a page's own query into its documents.
     """
 
     documents_json = None
@@ -188,8 +187,6 @@ class DocumentsListMixin:
     documents_of = None
 
     def list(self, request, *args, **kwargs):
-        if connection.vendor != "postgresql":
-            return super().list(request, *args, **kwargs)
         queryset = self.filter_queryset(self.get_queryset())
         cls = type(self)
         return self.paginator.documents_response(queryset, request, cls.documents_json, cls.documents_of)
@@ -198,19 +195,15 @@ class DocumentsListMixin:
 # --- Batch bodies -----------------------------------------------------------------
 
 
-def documents_response(documents_json, documents_python) -> HttpResponse | Response:
-    """`{"data": [...]}` of an anonymize endpoint, in request order.
+def documents_response(texts: list[str]) -> HttpResponse:
+    """`{"data": [...]}` of an anonymize endpoint, its documents JSON texts in request order.
 
-    On PostgreSQL the database writes each document as JSON text
-    (`documents_json()`, one SELECT per chunk) and Python only joins the
-    texts: for 1000 orders, building dicts and dumping them cost more than
-    anonymizing. Elsewhere `documents_python()` builds them as dicts. Tests
-    hold the two to the same documents.
+    The database writes each document (one SELECT per chunk) and Python only
+    joins the texts: for 1000 orders, building dicts and dumping them cost
+    more than anonymizing.
     """
-    if connection.vendor == "postgresql":
-        body = '{"data":[' + ",".join(documents_json()) + "]}"
-        return HttpResponse(body.encode(), content_type="application/json")
-    return Response({"data": documents_python()})
+    body = '{"data":[' + ",".join(texts) + "]}"
+    return HttpResponse(body.encode(), content_type="application/json")
 
 
 def batch_ids(request, name: str) -> list[str]:

@@ -1,7 +1,7 @@
 """OpenAPI pieces every endpoint shares: the error envelope, bodies of id batches, Bearer auth.
 
-These serializers describe documents for drf-spectacular; the views build
-the documents themselves (orders/epcc.py, promotions/epcc.py).
+These serializers describe documents for drf-spectacular; PostgreSQL writes
+the documents themselves (orders/epcc_sql.py, promotions/epcc_sql.py).
 """
 
 from django.conf import settings

@@ -1,4 +1,7 @@
-"""EPCC's formats for timestamps and money, shared by every serializer."""
+"""EPCC's formats in Python: timestamps read by the import, money shown by the admin.
+
+The documents themselves are written by PostgreSQL (core.epcc_sql, with the same CURRENCIES).
+"""
 
 from datetime import UTC, datetime
 
@@ -12,17 +15,6 @@ CURRENCIES = {
     "AUD": ("A$", 2),
     "JPY": ("¥", 0),
 }
-
-
-def format_timestamp(value: datetime | None) -> str | None:
-    """'2024-08-15T23:27:18.068Z', or without a fraction when it has none."""
-    if value is None:
-        return None
-    value = value.astimezone(UTC)
-    base = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        base += f".{value.microsecond // 1000:03d}"
-    return base + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -44,7 +36,3 @@ def format_money(amount: int, currency: str) -> str:
     if symbol is None:
         return f"{sign}{number} {currency}"
     return f"{sign}{symbol}{number}"
-
-
-def money(amount: int, currency: str) -> dict:
-    return {"amount": amount, "currency": currency, "formatted": format_money(amount, currency)}

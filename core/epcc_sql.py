@@ -1,8 +1,8 @@
-"""EPCC's formats (core.epcc) as PostgreSQL expressions, for documents PostgreSQL writes itself.
+"""EPCC's formats as PostgreSQL expressions, for the documents PostgreSQL writes itself.
 
-Every builder takes SQL text and returns SQL text. The formats have Python
-twins in core.epcc, and tests hold the two together; the currencies come from
-core.epcc.CURRENCIES, the one list of them.
+Every builder takes SQL text and returns SQL text. The currencies come from
+core.epcc.CURRENCIES, the one list of them; the admin shows money with
+core.epcc.format_money, which tests hold to sql_format_money.
 
 Documents are written as JSON text by concatenation rather than with
 json_build_object, for two reasons: EPCC leaves out the keys it has no value
@@ -96,7 +96,7 @@ def sql_object(*members: str, omit_empty: bool = False) -> str:
 
 
 def sql_timestamp(column: str) -> str:
-    """core.epcc.format_timestamp: 'YYYY-MM-DDTHH:MM:SS[.mmm]Z' in UTC; NULL stays NULL."""
+    """EPCC's timestamp: 'YYYY-MM-DDTHH:MM:SS[.mmm]Z' in UTC, no fraction when it has none; NULL stays."""
     utc = f"({column} AT TIME ZONE 'UTC')"
     return (
         f"CASE WHEN date_trunc('second', {utc}) = {utc}"
@@ -130,7 +130,7 @@ def sql_format_money(amount: str, currency: str) -> str:
 
 
 def sql_money(amount: str, currency: str) -> str:
-    """core.epcc.money as JSON text: {"amount", "currency", "formatted"}.
+    """EPCC's money as JSON text: {"amount", "currency", "formatted"} (formatted as by sql_format_money).
 
     A known currency's code and symbol are JSON constants; only an unknown
     currency goes through to_json.

@@ -22,7 +22,6 @@ from django.db import connections
 from django.http import HttpResponse
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import BasePagination
-from rest_framework.response import Response
 
 LIMIT_PARAM = "page[limit]"
 OFFSET_PARAM = "page[offset]"
@@ -34,11 +33,9 @@ PAGE_META_FIELDS = ("limit", "offset", "current", "total")
 EXACT_COUNT_LIMIT = MAX_OFFSET + MAX_LIMIT
 
 
-def planner_row_estimate(queryset) -> int | None:
-    """PostgreSQL's estimate of the rows a query returns (EXPLAIN, nothing run); None elsewhere."""
+def planner_row_estimate(queryset) -> int:
+    """PostgreSQL's estimate of the rows a query returns (EXPLAIN, nothing run)."""
     connection = connections[queryset.db]
-    if connection.vendor != "postgresql":
-        return None
     try:
         sql, params = queryset.order_by().query.sql_with_params()
     except EmptyResultSet:
@@ -61,7 +58,7 @@ def _bounded_int(request, name: str, *, default: int, low: int, high: int) -> in
     return int(text)
 
 
-# From this offset on, a page is read by its keys first (EpccPagination.page).
+# From this offset on, a page is read by its keys first (EpccPagination.documents_response).
 DEFERRED_JOIN_OFFSET = 1000
 
 
@@ -75,42 +72,17 @@ class EpccPagination(BasePagination):
         MAX_LIMIT results, so counting further would change no link and no
         page a client can reach, yet cost a scan of every match (500,000 of
         them for a popular code). Past the limit, PostgreSQL's planner
-        estimates the total (never below the limit); other databases count.
+        estimates the total (never below the limit).
         """
         exact = queryset.order_by()[: EXACT_COUNT_LIMIT + 1].count()
         if exact <= EXACT_COUNT_LIMIT:
             return exact
-        estimate = planner_row_estimate(queryset)
-        if estimate is None:
-            return queryset.count()
-        return max(estimate, EXACT_COUNT_LIMIT + 1)
+        return max(planner_row_estimate(queryset), EXACT_COUNT_LIMIT + 1)
 
     def read_params(self, request) -> tuple[int, int]:
         limit = _bounded_int(request, LIMIT_PARAM, default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
         offset = _bounded_int(request, OFFSET_PARAM, default=0, low=0, high=MAX_OFFSET)
         return limit, offset
-
-    def paginate_queryset(self, queryset, request, view=None):
-        self.request = request
-        self.limit, self.offset = self.read_params(request)
-        self.count = self.count_results(queryset)
-        return self.page(queryset)
-
-    def page(self, queryset) -> list:
-        """The rows of the page asked for, in the query's order.
-
-        A deep page (offset >= DEFERRED_JOIN_OFFSET) is read in two steps: the
-        page's primary keys first, which the sort's index answers alone (an
-        index-only scan, never visiting the rows it skips), then those rows
-        by key. Read in one step, the 10,000 skipped rows of a page at offset
-        10,000 are each fetched from the table only to be thrown away.
-        """
-        window = queryset[self.offset : self.offset + self.limit]
-        if self.offset < DEFERRED_JOIN_OFFSET:
-            return list(window)
-        keys = list(window.values_list("pk", flat=True))
-        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=keys)}
-        return [rows[key] for key in keys if key in rows]
 
     def page_meta(self) -> dict:
         pages = -(-self.count // self.limit)
@@ -148,13 +120,16 @@ class EpccPagination(BasePagination):
         return self.request.build_absolute_uri(self.request.path) + "?" + query
 
     def documents_response(self, queryset, request, documents_json, documents_of=None) -> HttpResponse:
-        """The page as `get_paginated_response` shapes it, its documents written by the database.
+        """The page `{"data", "links", "meta"}`, its documents written by the database.
 
         `documents_json(keys)` returns each document as JSON text in the keys'
-        order (PostgreSQL; see core.api.documents_response): a deep page
-        reads its keys from the sort's index first (see `page`). A shallow
-        one is written by its own query when `documents_of(queryset)` turns
-        the queryset into its documents. Python builds no document.
+        order (see core.api.documents_response). The page's keys are read
+        first, which the sort's index answers alone (an index-only scan, never
+        visiting the rows it skips): read in one step, the 10,000 skipped rows
+        of a page at offset 10,000 are each fetched from the table only to be
+        thrown away. A shallow page (offset < DEFERRED_JOIN_OFFSET) is instead
+        written by its own query when `documents_of(queryset)` turns the
+        queryset into its documents. Python builds no document.
         """
         self.request = request
         self.limit, self.offset = self.read_params(request)
@@ -167,9 +142,6 @@ class EpccPagination(BasePagination):
         envelope = json.dumps({"links": self.links(), "meta": self.page_meta()}, ensure_ascii=False)
         body = '{"data":[' + ",".join(documents) + "]," + envelope[1:]
         return HttpResponse(body.encode(), content_type="application/json")
-
-    def get_paginated_response(self, data):
-        return Response({"data": data, "links": self.links(), "meta": self.page_meta()})
 
     def get_paginated_response_schema(self, schema):
         def url():

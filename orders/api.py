@@ -1,7 +1,8 @@
 """The orders endpoints of the EPCC-compatible API.
 
 GET /v2/orders, GET /v2/orders/{id}, POST /v2/orders/anonymize. The view
-parses, calls orders.services, and renders EPCC documents (orders/epcc.py).
+parses, calls orders.services, and answers the EPCC documents orders.epcc_sql
+writes.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -24,8 +25,7 @@ from core.audit import Actor
 from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from core.pagination import EpccPagination
-from orders.epcc import order_to_epcc, orders_to_epcc
-from orders.epcc_sql import orders_epcc_json
+from orders.epcc_sql import order_document, orders_epcc_json
 from orders.filters import ORDER_FILTER_FIELDS, OrderFilterSet
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
@@ -38,7 +38,7 @@ from orders.models import (
 )
 from orders.services import orders_anonymize
 
-# --- Schema of EPCC's order document (seed 002/003); the view renders order_to_epcc ---
+# --- Schema of EPCC's order document (seed 002/003), as orders.epcc_sql writes it ---
 
 
 def _object(name: str, fields: dict) -> type[serializers.Serializer]:
@@ -108,24 +108,10 @@ OrderListSchema = _object("OrderDocuments", {"data": OrderDocumentSchema(many=Tr
 OrderSingleSchema = _object("OrderDocument", {"data": OrderDocumentSchema()})
 
 
-class OrderDocumentSerializer(serializers.BaseSerializer):
-    """Renders an order of `Order.objects.for_epcc()` as EPCC's document."""
-
-    def to_representation(self, instance):
-        return order_to_epcc(instance)
-
-
-def orders_in_request_order(order_ids: list) -> list[dict]:
-    """EPCC documents of these orders in the order asked (a fixed number of queries per chunk)."""
-    documents = {str(pk): document for pk, document in orders_to_epcc(order_ids).items()}
-    return [documents[str(order_id)] for order_id in order_ids if str(order_id) in documents]
-
-
 class OrderViewSet(
     DocumentsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    queryset = Order.objects.for_epcc()
-    serializer_class = OrderDocumentSerializer
+    queryset = Order.objects.all()
     documents_json = staticmethod(orders_epcc_json)
     pagination_class = EpccPagination
     permission_classes = [IsAuthenticated, ActionPermissions]
@@ -141,12 +127,6 @@ class OrderViewSet(
     # Newest first; both directions ride the (created_at, id) index.
     sorts = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
     default_sort = "-created_at"
-
-    def get_object(self):
-        order = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
-        if order is None:
-            raise NotFound(ORDER_NOT_FOUND_DETAIL.format(id=self.kwargs["pk"]))
-        return order
 
     @extend_schema(
         tags=["orders"],
@@ -164,7 +144,10 @@ class OrderViewSet(
         responses={200: OrderSingleSchema, **error_responses(401, 403, 404, 405, 429)},
     )
     def retrieve(self, request, *args, **kwargs):
-        return Response({"data": order_to_epcc(self.get_object())})
+        document = order_document(self.kwargs["pk"])
+        if document is None:
+            raise NotFound(ORDER_NOT_FOUND_DETAIL.format(id=self.kwargs["pk"]))
+        return Response({"data": document})
 
     @extend_schema(
         tags=["orders"],
@@ -210,6 +193,4 @@ class OrderViewSet(
     def anonymize(self, request):
         order_ids = batch_ids(request, "order_ids")
         orders_anonymize(order_ids=order_ids, actor=Actor.for_request(request), via=Interface.API)
-        return documents_response(
-            lambda: orders_epcc_json(order_ids), lambda: orders_in_request_order(order_ids)
-        )
+        return documents_response(orders_epcc_json(order_ids))

@@ -1,11 +1,14 @@
-"""Orders' EPCC documents written by PostgreSQL as JSON text (PostgreSQL only).
+"""Orders in EPCC's document shape (seed 002/003): the one builder of the order document.
 
-The twin of orders.epcc.orders_to_epcc for answers of many orders: one
-SELECT per chunk of ids writes each document, and Python only joins the
-strings. Each text, parsed, equals orders.epcc's document of that order
-(tests hold the two together); the SQL is generated from the same field lists.
+PostgreSQL writes each document as JSON text, one SELECT per chunk of ids,
+and Python only joins the strings: for the API's lists and anonymize answers,
+the subject access export and round-trips. A key whose value EPCC did not
+send (stored as NULL) is left out, so an imported document serializes back
+to itself. A caller that needs a dict parses the text (`order_document`,
+`orders_documents`).
 """
 
+import json
 import uuid
 from functools import cache
 
@@ -41,7 +44,7 @@ def _order(name: str) -> str:
 
 
 def _present(**columns) -> str:
-    """orders.epcc._present: the non-NULL columns of the order; NULL when none is."""
+    """The non-NULL columns of the order as an object; NULL when none is."""
     members = (optional_member(key, sql_json_field("o", Order, name)) for key, name in columns.items())
     return sql_object(*members, omit_empty=True)
 
@@ -80,7 +83,7 @@ def _items() -> str:
     item = sql_object(
         member("type", sql_json_constant("item")), member("id", sql_json_field("i", OrderItem, "id"))
     )
-    # Python orders by position only; the id breaks ties so that the order is the same every time.
+    # The id breaks ties of position, so that the order is the same every time.
     aggregate = f"string_agg({item}, ',' ORDER BY {column('position')}, {column('id')})"
     return (
         f"COALESCE((SELECT '[' || {aggregate} || ']' FROM {sql_table(OrderItem)} i"  # noqa: S608
@@ -146,3 +149,14 @@ def orders_epcc_json(order_ids: list[uuid.UUID]) -> list[str]:
     Unknown ids are skipped, repeated ones answered once.
     """
     return fetch_documents(documents_sql(), order_ids)
+
+
+def orders_documents(order_ids: list[uuid.UUID]) -> list[dict]:
+    """Each existing order's EPCC document as a dict, in the order of order_ids (see orders_epcc_json)."""
+    return [json.loads(text) for text in orders_epcc_json(order_ids)]
+
+
+def order_document(order_id: uuid.UUID) -> dict | None:
+    """The order's EPCC document as a dict; None when there is no such order."""
+    documents = orders_documents([order_id])
+    return documents[0] if documents else None

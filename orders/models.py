@@ -120,10 +120,6 @@ class OrderQuerySet(models.QuerySet):
         """
         return self.anonymizable().filter(anonymized=False).exclude(pk__in=_held_order_ids())
 
-    def for_epcc(self):
-        """Everything the EPCC serializer reads, in a fixed number of queries."""
-        return self.prefetch_related("addresses", "custom_attributes", "items")
-
 
 def _text(**kwargs):
     return models.CharField(max_length=255, null=True, blank=True, **kwargs)

@@ -14,10 +14,10 @@ from django.utils import timezone
 from core.batches import Review
 from core.errors import Problem
 from core.models import AuditRecord, ErasureRequest
-from orders.epcc import order_to_epcc
+from orders.epcc_sql import orders_documents
 from orders.models import ANONYMIZABLE, LegalHold, Order
 from orders.services import orders_anonymization_review
-from promotions.epcc import usage_to_epcc
+from promotions.epcc_sql import usages_documents
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
 
@@ -161,17 +161,19 @@ def person_export(query: str) -> dict:
     if kind is None:
         return {"orders": [], "usages": []}
     order_filter, usage_filter = _person_filters(query, kind)
-    orders = (
-        Order.objects.for_epcc()
-        .alias(email_upper=Upper("customer_email"))
+    order_ids = (
+        Order.objects.alias(email_upper=Upper("customer_email"))
         .filter(order_filter)
         .order_by("-created_at", "id")
+        .values_list("pk", flat=True)
     )
-    usages = CodeUsage.objects.alias(email_upper=Upper("customer_email")).filter(usage_filter)
-    return {
-        "orders": [order_to_epcc(order) for order in orders],
-        "usages": [usage_to_epcc(usage) for usage in usages.order_by("-used_on", "id")],
-    }
+    usage_ids = (
+        CodeUsage.objects.alias(email_upper=Upper("customer_email"))
+        .filter(usage_filter)
+        .order_by("-used_on", "id")
+        .values_list("pk", flat=True)
+    )
+    return {"orders": orders_documents(list(order_ids)), "usages": usages_documents(list(usage_ids))}
 
 
 @dataclass

@@ -5,7 +5,6 @@ GET /v2/rule-promotions/{promotion_id}/codes/{code}/usages,
 POST /v2/rule-promotions/usages/anonymize (and its alias /v2/promotions/usages/anonymize).
 """
 
-from django.db import connection
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -22,10 +21,8 @@ from core.api import (
 )
 from core.api_schema import batch_request_serializer, error_responses
 from core.audit import Actor
-from core.batches import chunked
 from core.models import Interface
 from core.pagination import EpccPagination
-from promotions.epcc import usage_to_epcc
 from promotions.epcc_sql import usage_document, usage_documents, usages_epcc_json
 from promotions.filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from promotions.models import CodeUsage, Promotion, PromotionCode
@@ -62,23 +59,10 @@ UsageAnonymizeRequest = batch_request_serializer("UsageAnonymizeRequest", "usage
 UsageListSchema = _object("CodeUsageDocuments", {"data": UsageDocumentSchema(many=True)})
 
 
-class UsageDocumentSerializer(serializers.BaseSerializer):
-    def to_representation(self, instance):
-        return usage_to_epcc(instance)
-
-
-def usages_in_request_order(usage_ids: list) -> list[dict]:
-    by_id = {}
-    for chunk in chunked(usage_ids):
-        by_id.update({str(usage.pk): usage for usage in CodeUsage.objects.filter(pk__in=chunk)})
-    return [usage_to_epcc(by_id[usage_id]) for usage_id in usage_ids if usage_id in by_id]
-
-
 class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Usages of one promotion (every code) or of one code of it (`code` in the path)."""
 
     queryset = CodeUsage.objects.all()
-    serializer_class = UsageDocumentSerializer
     documents_json = staticmethod(usages_epcc_json)
     documents_of = staticmethod(usage_documents)
     pagination_class = EpccPagination
@@ -158,15 +142,11 @@ class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.Gener
     @action(detail=False, methods=["post"])
     def anonymize(self, request):
         usage_ids = batch_ids(request, "usage_ids")
-        # On PostgreSQL the masking UPDATE itself writes the changed usages' documents.
-        in_sql = connection.vendor == "postgresql"
+        # The masking UPDATE itself writes the changed usages' documents.
         outcome = usages_anonymize(
             usage_ids=usage_ids,
             actor=Actor.for_request(request),
             via=Interface.API,
-            returning=usage_document() if in_sql else None,
+            returning=usage_document(),
         )
-        return documents_response(
-            lambda: usages_epcc_json(usage_ids, written=outcome.returned),
-            lambda: usages_in_request_order(usage_ids),
-        )
+        return documents_response(usages_epcc_json(usage_ids, written=outcome.returned))

@@ -1,10 +1,12 @@
-"""Code usages' EPCC documents written by PostgreSQL as JSON text (PostgreSQL only).
+"""Code usages in EPCC's document shape (seeds 000 and 001): the one builder of the usage document.
 
-The twin of promotions.epcc.usage_to_epcc for answers of many usages: one
-SELECT per chunk of ids; each text, parsed, equals usage_to_epcc's document
-(tests hold the two together).
+PostgreSQL writes each document as JSON text: one SELECT per chunk of ids,
+a list page's own query (`usage_documents`), or the masking UPDATE's
+RETURNING (`usage_document`). A caller that needs a dict parses the text
+(`usages_documents`).
 """
 
+import json
 import uuid
 from functools import cache
 
@@ -47,7 +49,7 @@ def document_sql(alias: str = "u") -> str:
         optional_member("customer_id", _field("customer_id")),
         member("customer_email", _field("customer_email")),
         member("meta", sql_object(member("timestamps", sql_object(member("updated_at", updated_at))))),
-        # usage_to_epcc leaves out an empty updated_by as well as a missing one.
+        # An empty updated_by is left out as well as a missing one.
         optional_member("updated_by", sql_json(f"NULLIF({_usage('updated_by')}, '')")),
         member("anonymized", _field("anonymized")),
         optional_member("account_id", _field("account_id")),
@@ -92,3 +94,8 @@ def usages_epcc_json(usage_ids: list, written: dict | None = None) -> list[str]:
     rest = [pk for pk in order if pk not in written]
     read = dict(fetch_documents(documents_sql(with_id=True), rest)) if rest else {}
     return [text for pk in order if (text := written.get(pk) or read.get(pk)) is not None]
+
+
+def usages_documents(usage_ids: list) -> list[dict]:
+    """Each existing usage's EPCC document as a dict, in the order of usage_ids (see usages_epcc_json)."""
+    return [json.loads(text) for text in usages_epcc_json(usage_ids)]

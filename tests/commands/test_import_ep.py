@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from orders.epcc import order_to_epcc
+from orders.epcc_sql import order_document
 from orders.models import Order, OrderAddress, OrderItem
-from promotions.epcc import usage_to_epcc
+from promotions.epcc_sql import usages_documents
 from promotions.models import CodeUsage, Promotion, PromotionCode
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -45,8 +45,8 @@ def test_seed_003_order_round_trips_to_the_same_document(tmp_path):
     document = seed("seed_003_order.json")
     _, _, error = import_ep(write(tmp_path, "order.json", document))
     assert error is None
-    order = Order.objects.for_epcc().get()
-    assert order_to_epcc(order) == document["data"][0]
+    order = Order.objects.get()
+    assert order_document(order.pk) == document["data"][0]
     assert OrderItem.objects.count() == 6
 
 
@@ -55,7 +55,7 @@ def test_seed_usages_round_trip_to_the_same_documents(tmp_path, name):
     document = seed(name)
     _, _, error = import_ep(write(tmp_path, name, document), promotion=PROMOTION)
     assert error is None
-    usages = [usage_to_epcc(usage) for usage in CodeUsage.objects.all()]
+    usages = usages_documents(list(CodeUsage.objects.values_list("pk", flat=True)))
     assert usages == document["data"]
     code = PromotionCode.objects.get()
     assert str(code.id) == document["data"][0]["code_id"]

@@ -371,10 +371,10 @@ def test_parallel_api_requests_with_overlapping_batches_never_answer_500(make_or
 
 def reimported(order, **statuses):
     """The order as EPCC would send it again (its personal values intact), with new statuses."""
-    from orders.epcc import order_to_epcc
+    from orders.epcc_sql import order_document
     from orders.importing import order_from_epcc
 
-    document = order_to_epcc(Order.objects.for_epcc().get(pk=order.pk)) | statuses
+    document = order_document(order.pk) | statuses
     return order_from_epcc(document)
 
 

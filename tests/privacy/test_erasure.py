@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from core.errors import BatchRefused
 from core.models import AuditRecord, ErasureRequest, Interface
-from orders.epcc import order_to_epcc
+from orders.epcc_sql import order_document
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place
 from privacy.forms import NOTHING_SELECTED, REFERENCE_REQUIRED
 from privacy.services import erasure_request_fulfil
-from promotions.epcc import usage_to_epcc
 from promotions.models import CodeUsage
+from tests.documents import expected_order_document, expected_usage_document
 
 
 def preview(client, person, **data):
@@ -175,7 +175,7 @@ def test_confirm_anonymizes_through_the_service_and_shows_the_receipt(officer_cl
 
 
 def test_the_receipt_names_records_and_fields_but_no_personal_value(officer_client, person, actor):
-    before = order_to_epcc(Order.objects.for_epcc().get(pk=person.eligible.pk))
+    before = order_document(person.eligible.pk)
     erasure_request = erasure_request_fulfil(
         reference="TICKET-42",
         order_ids=[person.eligible.pk],
@@ -262,15 +262,12 @@ def test_export_downloads_everything_held_in_epcc_shape(officer_client, person, 
     assert disposition.startswith('attachment; filename="personal-data-')
     assert "@" not in disposition
     document = json.loads(response.content)
-    expected_orders = [
-        order_to_epcc(order)
-        for order in Order.objects.for_epcc().filter(pk__in=[person.refused.pk, person.eligible.pk])
-    ]
+    expected_orders = [expected_order_document(pk) for pk in (person.refused.pk, person.eligible.pk)]
     assert sorted(document["data"]["orders"], key=lambda o: o["id"]) == sorted(
         expected_orders, key=lambda o: o["id"]
     )
     assert sorted(document["data"]["usages"], key=lambda u: u["id"]) == sorted(
-        (usage_to_epcc(usage) for usage in CodeUsage.objects.filter(pk__in=[u.pk for u in person.usages])),
+        (expected_usage_document(u.pk) for u in person.usages),
         key=lambda u: u["id"],
     )
     assert document["meta"]["results"] == {"orders": 2, "usages": 2}

@@ -1,4 +1,5 @@
-"""PostgreSQL writes each code usage's EPCC document itself, and it is promotions.epcc's document."""
+"""PostgreSQL writes each code usage's EPCC document itself (promotions.epcc_sql, the one builder), and it
+is EPCC's document: as the rows spell it (tests.documents), and as the seeds are, literally."""
 
 import io
 import json
@@ -9,11 +10,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from promotions.epcc import usage_to_epcc
-from promotions.epcc_sql import usages_epcc_json
+from promotions.epcc_sql import usages_documents, usages_epcc_json
 from promotions.models import CodeUsage
+from tests.documents import expected_usage_document
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 TESTS = Path(__file__).resolve().parents[1]
 SEEDS = [
@@ -24,14 +25,15 @@ SEEDS = [
 SEED_PROMOTION = "26067b82-a50c-462c-b3ed-1ca77aa13bd1"
 
 
-def assert_same_documents(usage_ids):
-    """SQL's texts, parsed, equal usage_to_epcc's documents, keys in the same order, in request order."""
+def assert_expected_documents(usage_ids):
+    """SQL's texts, parsed, are the expected documents, keys in the same order, in request order."""
     texts = usages_epcc_json(usage_ids)
-    usages = CodeUsage.objects.in_bulk(usage_ids)
-    expected = [usage_to_epcc(usages[pk]) for pk in dict.fromkeys(usage_ids) if pk in usages]
+    existing = set(CodeUsage.objects.filter(pk__in=usage_ids).values_list("pk", flat=True))
+    expected = [expected_usage_document(pk) for pk in dict.fromkeys(usage_ids) if pk in existing]
     documents = [json.loads(text) for text in texts]
     assert documents == expected
     assert [json.dumps(d) for d in documents] == [json.dumps(d) for d in expected]
+    assert usages_documents(usage_ids) == documents
     return documents
 
 
@@ -39,7 +41,7 @@ def test_a_usage_with_everything(make_usage):
     usage = make_usage(
         account_id=uuid.uuid4(), updated_by="officer@example.com", anonymized=True, times_used=3
     )
-    [document] = assert_same_documents([usage.pk])
+    [document] = assert_expected_documents([usage.pk])
     assert list(document) == [
         "id",
         "order_id",
@@ -59,7 +61,7 @@ def test_a_usage_with_everything(make_usage):
 def test_optional_keys_left_out_and_nullable_keys_null(make_usage):
     bare = make_usage(order_id=None, customer_id=None, customer_email=None, account_id=None, updated_by=None)
     empty_updated_by = make_usage(updated_by="", customer_email="")
-    first, second = assert_same_documents([bare.pk, empty_updated_by.pk])
+    first, second = assert_expected_documents([bare.pk, empty_updated_by.pk])
     assert first["order_id"] is None and first["customer_email"] is None
     assert not {"customer_id", "updated_by", "account_id"} & set(first)
     assert "updated_by" not in second and second["customer_email"] == ""
@@ -67,7 +69,7 @@ def test_optional_keys_left_out_and_nullable_keys_null(make_usage):
 
 def test_text_needing_escapes(make_usage):
     usage = make_usage(code='Sommer "10" \\ ü 🎁', customer_email="o'brien@example.com\n")
-    [document] = assert_same_documents([usage.pk])
+    [document] = assert_expected_documents([usage.pk])
     assert document["code"] == 'Sommer "10" \\ ü 🎁'
 
 
@@ -75,13 +77,13 @@ def test_text_needing_escapes(make_usage):
 def test_timestamps(make_usage, microsecond):
     at = datetime(2024, 8, 15, 23, 27, 18, microsecond, tzinfo=UTC)
     usage = make_usage(used_on=at, updated_at=at.replace(microsecond=0))
-    assert_same_documents([usage.pk])
+    assert_expected_documents([usage.pk])
 
 
 def test_request_order_kept_unknown_ids_skipped(make_usage):
     usages = [make_usage() for _ in range(3)]
     requested = [usages[1].pk, uuid.uuid4(), usages[2].pk, usages[1].pk, usages[0].pk]
-    documents = assert_same_documents(requested)
+    documents = assert_expected_documents(requested)
     assert [d["id"] for d in documents] == [str(u.pk) for u in (usages[1], usages[2], usages[0])]
 
 
@@ -101,7 +103,7 @@ def test_500_usages_in_one_query(make_usage, make_promotion, django_assert_num_q
     with django_assert_num_queries(1):
         texts = usages_epcc_json(ids)
     assert len(texts) == 500
-    assert_same_documents(ids)
+    assert_expected_documents(ids)
 
 
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
@@ -110,7 +112,7 @@ def test_seed_usages_round_trip(path):
     seeds = json.loads(path.read_text())["data"]
     ids = [uuid.UUID(document["id"]) for document in seeds]
     assert [json.loads(text) for text in usages_epcc_json(ids)] == seeds
-    assert_same_documents(ids)
+    assert_expected_documents(ids)
 
 
 def test_documents_written_by_the_anonymizing_update(make_usage, actor, django_assert_num_queries):
@@ -131,7 +133,7 @@ def test_documents_written_by_the_anonymizing_update(make_usage, actor, django_a
         texts = usages_epcc_json(requested, written=outcome.returned)
     assert texts[0] == outcome.returned[second.pk] and texts[2] == outcome.returned[first.pk]
     documents = [json.loads(text) for text in texts]
-    assert documents == assert_same_documents(requested)
+    assert documents == assert_expected_documents(requested)
     assert documents[2]["customer_email"] != "a@example.com" and documents[2]["anonymized"] is True
     with django_assert_num_queries(0):
         assert usages_epcc_json([first.pk], written=outcome.returned) == [outcome.returned[first.pk]]
