@@ -1,19 +1,45 @@
 """The baseline: a plain Django view running the usage list's query, no framework on top.
 
 Same filter (promotion, code any case, used_on range), same order (-used_on, -id),
-same page size and offset, the same count and the same EPCC documents (the page
-query writes them, promotions.epcc_sql); no authentication, throttling, filter
+same page size and offset, the same count and the same EPCC document, built by a
+plain Python function over model instances (as the product did before its
+documents were written by PostgreSQL); no authentication, throttling, filter
 parsing or EPCC links.
 """
 
-import json
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.http import HttpResponse
+from django.http import JsonResponse
 
 from core.pagination import EpccPagination
-from promotions.epcc_sql import usage_documents
 from promotions.models import CodeUsage, PromotionCode
+
+
+def _timestamp(value: datetime) -> str:
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{value.microsecond // 1000:03d}Z" if value.microsecond else f"{text}Z"
+
+
+def _document(usage: CodeUsage) -> dict:
+    document = {
+        "id": str(usage.id),
+        "order_id": str(usage.order_id) if usage.order_id else None,
+        "code_id": str(usage.promotion_code_id),
+        "code": usage.code,
+        "times_used": usage.times_used,
+        "used_on": _timestamp(usage.used_on),
+    }
+    if usage.customer_id:
+        document["customer_id"] = str(usage.customer_id)
+    document["customer_email"] = usage.customer_email
+    document["meta"] = {"timestamps": {"updated_at": _timestamp(usage.updated_at)}}
+    if usage.updated_by:
+        document["updated_by"] = usage.updated_by
+    document["anonymized"] = usage.anonymized
+    if usage.account_id:
+        document["account_id"] = str(usage.account_id)
+    return document
 
 
 def plain_code_usages(request, promotion_id, code):
@@ -28,7 +54,5 @@ def plain_code_usages(request, promotion_id, code):
     ).order_by("-used_on", "-id")
     limit, offset = int(request.GET.get("limit", 100)), int(request.GET.get("offset", 0))
     total = EpccPagination().count_results(usages)
-    documents = usage_documents(usages)[offset : offset + limit]
-    meta = json.dumps({"results": {"total": total}})
-    body = '{"data":[' + ",".join(documents) + '],"meta":' + meta + "}"
-    return HttpResponse(body.encode(), content_type="application/json")
+    data = [_document(usage) for usage in usages[offset : offset + limit]]
+    return JsonResponse({"data": data, "meta": {"results": {"total": total}}})
