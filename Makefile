@@ -25,9 +25,10 @@ run: install
 	  && $(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT) \
 	  && $(BIN)/python manage.py runserver $(HOST):$(PORT)'
 
-## make test: install (Python packages and Debian's chromium), lint, run the whole suite.
+## make test: install (Python packages and Debian's chromium), lint, check the layering, run the whole suite.
 test: install chromium
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(WITH_DB) $(BIN)/pytest
 
 chromium:
@@ -35,6 +36,7 @@ chromium:
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/ruff format --check .
 
 format: install

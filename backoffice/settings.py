@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "orders",
     "promotions",
     "privacy",
+    "epcc",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -142,12 +144,12 @@ PRIVACY_BATCH_LIMIT = int(os.environ.get("PRIVACY_BATCH_LIMIT", "1000"))
 API_ACCESS_TOKEN_SECONDS = 3600
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["core.authentication.BearerKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["epcc.authentication.BearerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "EXCEPTION_HANDLER": "epcc.errors.exception_handler",
     # EPCC answers no OPTIONS; without metadata DRF answers 405 (in the envelope).
     "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": None,

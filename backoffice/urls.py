@@ -7,8 +7,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("privacy/", include("privacy.urls")),
     # The EPCC-compatible API (v2/...), its token endpoint and its docs.
-    path("", include("core.api_urls")),
+    path("", include("epcc.urls")),
 ]
 
-handler404 = "core.api.handler404"
-handler500 = "core.api.handler500"
+handler404 = "epcc.errors.handler404"
+handler500 = "epcc.errors.handler500"

@@ -483,7 +483,7 @@ def part_usages_anonymize(api, size: int) -> None:
 
 
 def popular_code():
-    from core.demo import POPULAR_CODE
+    from demo.data import POPULAR_CODE
     from promotions.models import PromotionCode
 
     return PromotionCode.objects.get(code=POPULAR_CODE)
@@ -745,7 +745,7 @@ def main(argv=None) -> int:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
-    from core.services import api_key_create
+    from core.api_keys import api_key_create
     from orders.models import Order
 
     call_command("migrate", verbosity=0)

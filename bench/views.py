@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from django.http import JsonResponse
 
-from core.pagination import EpccPagination
+from epcc.pagination import EpccPagination
 from promotions.models import CodeUsage, PromotionCode
 
 

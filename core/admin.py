@@ -10,8 +10,8 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from core.admin_lists import LargeListAdmin, parse_uuid
+from core.api_keys import api_key_create, api_key_revoke
 from core.models import ApiKey, AuditRecord, RecordType
-from core.services import api_key_create, api_key_revoke
 
 # The order and usage lists are wide (uuids, three statuses); the sidebar would
 # push half of their columns off screen.

@@ -19,7 +19,7 @@ from core.admin_lists import (
     short_id,
     uuid_equals,
 )
-from core.epcc import format_money
+from core.formats import format_money
 from core.models import Interface
 from orders.models import (
     ANONYMIZABLE,

@@ -67,7 +67,7 @@ MONEY_FIELDS = (
     "without_discount",
 )
 
-# Personal fields, by model. core.personal_data registers every text field of
+# Personal fields, by model. privacy.personal_data registers every text field of
 # every model as personal or not, and a test fails on an unclassified one.
 ORDER_PERSONAL_FIELDS = ("customer_name", "customer_email", "contact_name", "contact_email")
 SHIPPING_ADDRESS_FIELDS = (

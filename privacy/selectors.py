@@ -14,10 +14,10 @@ from django.utils import timezone
 from core.batches import Review
 from core.errors import Problem
 from core.models import AuditRecord, ErasureRequest
-from orders.epcc_sql import orders_documents
+from epcc.documents.orders import orders_documents
+from epcc.documents.usages import usages_documents
 from orders.models import ANONYMIZABLE, LegalHold, Order
 from orders.services import orders_anonymization_review
-from promotions.epcc_sql import usages_documents
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
 

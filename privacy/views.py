@@ -24,6 +24,7 @@ from django.views.generic import ListView, TemplateView
 from core.audit import Actor
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.models import ErasureRequest, Interface
+from epcc.usage_filters import CodeUsageFilterSet
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
 from privacy.forms import (
@@ -42,7 +43,6 @@ from privacy.selectors import (
     person_records,
 )
 from privacy.services import NothingToErase, erasure_request_fulfil
-from promotions.filters import CodeUsageFilterSet
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
 

@@ -80,7 +80,7 @@ def usages_anonymize(
     takes the actor's label (a username or Key-<id>, never a secret).
 
     `returning`, an expression over a usage row (e.g. its EPCC document as
-    JSON text, promotions.epcc_sql), is handed back by the masking UPDATE
+    JSON text, epcc.documents.usages), is handed back by the masking UPDATE
     itself for every usage it changes, as it is after the change:
     `Outcome.returned` maps their ids to it, and nothing reads them again.
     """

@@ -1,14 +1,14 @@
 """The EPCC documents tests expect, spelled out from the rows (seeds 000 to 003 show the shapes).
 
-The product has one builder of each document, PostgreSQL's (orders.epcc_sql,
-promotions.epcc_sql); these are what its output must be, key for key and in
+The product has one builder of each document, PostgreSQL's (epcc.documents.orders,
+epcc.documents.usages); these are what its output must be, key for key and in
 EPCC's key order. A key whose value is NULL is left out where EPCC leaves it
 out; the seed round-trip tests pin the same shapes literally.
 """
 
 from datetime import UTC, datetime
 
-from core.epcc import format_money
+from core.formats import format_money
 from orders.models import AddressKind, Order, OrderAddress, OrderCustomAttribute, OrderItem
 from promotions.models import CodeUsage
 

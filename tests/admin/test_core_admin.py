@@ -7,9 +7,9 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.utils import timezone
 
+from core.api_keys import api_key_create, api_key_for_token
 from core.audit import Actor, audit_records_create
 from core.models import ApiKey, AuditRecord, Interface, RecordType
-from core.services import api_key_create, api_key_for_token
 from tests.admin.changelist import messages_of
 
 KEYS_URL = "/admin/core/apikey/"

@@ -8,8 +8,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from core.services import api_key_create
-from orders.importing import order_from_epcc, orders_upsert
+from core.api_keys import api_key_create
+from epcc.importing.orders import order_from_epcc, orders_upsert
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -10,8 +10,8 @@ from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from core.api_keys import api_key_create, api_key_revoke
 from core.models import AccessToken, ApiKey
-from core.services import api_key_create, api_key_revoke
 from orders.models import Order
 
 ANONYMIZE = "/v2/orders/anonymize"
@@ -204,7 +204,7 @@ def test_unexpected_error_is_a_500_envelope_without_stack_trace_even_in_debug(
     def explode(**kwargs):
         raise RuntimeError("boom: " + order.customer_email)
 
-    monkeypatch.setattr("orders.api.orders_anonymize", explode)
+    monkeypatch.setattr("epcc.orders.orders_anonymize", explode)
     api_client.raise_request_exception = False
     with caplog.at_level(logging.ERROR):
         response = api_client.post(ANONYMIZE, {"data": {"order_ids": [str(order.pk)]}}, format="json")
@@ -215,12 +215,12 @@ def test_unexpected_error_is_a_500_envelope_without_stack_trace_even_in_debug(
     assert order.customer_email not in text
     # Logged for the operators: the type and where, never the message (it may hold a value).
     assert "Unhandled RuntimeError in POST /v2/orders/anonymize" in caplog.text
-    assert "orders/api.py" in caplog.text
+    assert "epcc/orders.py" in caplog.text
     assert order.customer_email not in caplog.text
 
 
 def test_handler500_answers_json_for_api_paths_only(rf):
-    from core.api import handler500
+    from epcc.errors import handler500
 
     api = handler500(rf.get("/v2/orders"))
     assert api.status_code == 500 and b'"errors"' in api.content

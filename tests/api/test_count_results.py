@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from core import pagination
-from core.pagination import EpccPagination
+from epcc import pagination
+from epcc.pagination import EpccPagination
 from promotions.models import CodeUsage
 
 pytestmark = pytest.mark.django_db

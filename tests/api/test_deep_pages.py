@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.pagination import DEFERRED_JOIN_OFFSET
+from epcc.pagination import DEFERRED_JOIN_OFFSET
 from promotions.models import CodeUsage, PromotionCode
 
 TOTAL = DEFERRED_JOIN_OFFSET + 60

@@ -1,11 +1,11 @@
-"""EPCC's filter grammar (core.filtering) and the FilterSets it feeds."""
+"""EPCC's filter grammar (epcc.filtering) and the FilterSets it feeds."""
 
 import re
 from datetime import UTC, date, datetime
 
 import pytest
 
-from core.filtering import (
+from epcc.filtering import (
     MAX_TERMS,
     FilterField,
     FilterSyntaxError,
@@ -19,8 +19,8 @@ from core.filtering import (
     parse_date_or_datetime,
     parse_filter,
 )
-from orders.filters import ORDER_FILTER_FIELDS, OrderFilterSet, order_filterset_data
-from promotions.filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet, usage_filterset_data
+from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet, order_filterset_data
+from epcc.usage_filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet, usage_filterset_data
 
 ANYTHING = {"a": ["eq", "like"], "b": ["eq", "gt", "ge", "lt", "le"], "c": ["eq"]}
 

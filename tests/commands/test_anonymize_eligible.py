@@ -9,10 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from core import retention
 from core.models import AuditRecord, Interface, RecordType
 from orders.models import LegalHold, Order, OrderAddress
 from orders.services import orders_anonymize
+from privacy import retention
 from promotions.models import CodeUsage
 
 

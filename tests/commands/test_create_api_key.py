@@ -3,8 +3,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from core.api_keys import api_key_for_token
 from core.models import ApiKey
-from core.services import api_key_for_token
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max, Min
 
-from core.demo import ALL_COMBINATIONS, POPULAR_CODE
+from demo.data import ALL_COMBINATIONS, POPULAR_CODE
 from orders.models import LegalHold, Order, OrderAddress, OrderCustomAttribute, OrderItem
 from promotions.models import CodeUsage, Promotion, PromotionCode
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from orders.epcc_sql import order_document
+from epcc.documents.orders import order_document
+from epcc.documents.usages import usages_documents
 from orders.models import Order, OrderAddress, OrderItem
-from promotions.epcc_sql import usages_documents
 from promotions.models import CodeUsage, Promotion, PromotionCode
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-DEMO_FIXTURES = Path(__file__).resolve().parents[2] / "core" / "fixtures" / "epcc"
+DEMO_FIXTURES = Path(__file__).resolve().parents[2] / "demo" / "fixtures" / "epcc"
 PROMOTION = "26067b82-a50c-462c-b3ed-1ca77aa13bd1"
 
 pytestmark = pytest.mark.django_db

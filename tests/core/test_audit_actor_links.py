@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 
+from core.api_keys import api_key_create
 from core.audit import Actor
 from core.models import ApiKey, AuditRecord, Interface
-from core.services import api_key_create
 from promotions.services import usages_anonymize
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,9 +4,9 @@ from django.apps import apps
 from django.db import models
 
 from core.models import Interface
-from core.personal_data import NOT_PERSONAL, PERSONAL, REGISTERED_APPS
 from orders.models import Order, OrderAddress, OrderCustomAttribute
 from orders.services import orders_anonymize
+from privacy.personal_data import NOT_PERSONAL, PERSONAL, REGISTERED_APPS
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
 
@@ -30,7 +30,7 @@ def test_every_text_field_is_classified_exactly_once():
         assert not personal & other, f"{label}: {sorted(personal & other)} is both personal and not"
         unclassified = names - personal - other
         assert not unclassified, (
-            f"{label} has text fields {sorted(unclassified)} not in core/personal_data.py: "
+            f"{label} has text fields {sorted(unclassified)} not in privacy/personal_data.py: "
             "say whether they are personal (and make the services mask them) or not"
         )
 

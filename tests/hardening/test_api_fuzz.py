@@ -20,7 +20,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from core.services import api_key_create
+from core.api_keys import api_key_create
 from promotions.models import Promotion, PromotionCode
 
 SCALE = int(os.environ.get("HARDENING_EXAMPLES", "1"))

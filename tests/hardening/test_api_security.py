@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from core.api_keys import api_key_create, api_key_revoke
 from core.models import AccessToken, ApiKey
-from core.services import api_key_create, api_key_revoke
 from orders.models import Order
 from promotions.models import CodeUsage
 

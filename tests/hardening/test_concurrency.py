@@ -321,7 +321,7 @@ def test_parallel_api_requests_with_overlapping_batches_never_answer_500(make_or
     """The same race through HTTP: every answer is a 200, a 422 refusal or a 409, never a 500."""
     from django.test import Client
 
-    from core.services import api_key_create
+    from core.api_keys import api_key_create
 
     orders = [make_order(shipping="fulfilled") for _ in range(10)]
     order_ids = [str(o.pk) for o in orders]
@@ -371,15 +371,15 @@ def test_parallel_api_requests_with_overlapping_batches_never_answer_500(make_or
 
 def reimported(order, **statuses):
     """The order as EPCC would send it again (its personal values intact), with new statuses."""
-    from orders.epcc_sql import order_document
-    from orders.importing import order_from_epcc
+    from epcc.documents.orders import order_document
+    from epcc.importing.orders import order_from_epcc
 
     document = order_document(order.pk) | statuses
     return order_from_epcc(document)
 
 
 def test_an_import_that_locks_first_makes_the_anonymization_refuse(make_order, race_oracle):
-    from orders.importing import orders_upsert
+    from epcc.importing.orders import orders_upsert
 
     order = make_order(shipping="fulfilled")
     parsed = reimported(order, shipping="unfulfilled")
@@ -409,7 +409,7 @@ def test_an_import_that_locks_first_makes_the_anonymization_refuse(make_order, r
 
 def test_an_import_waiting_behind_an_anonymization_never_brings_personal_values_back(make_order, race_oracle):
     """The import carries the old personal values; it must see the order anonymized and keep the mask."""
-    from orders.importing import orders_upsert
+    from epcc.importing.orders import orders_upsert
     from orders.models import OrderAddress, OrderCustomAttribute
 
     order = make_order(shipping="fulfilled")

@@ -14,10 +14,10 @@ from django.contrib.admin.models import LogEntry
 from django.db import OperationalError, connection
 from django.test import Client, override_settings
 
-from core.api import SERVER_ERROR_DETAIL
+from core.api_keys import api_key_create
 from core.errors import CONCURRENT_UPDATE_DETAIL
 from core.models import AuditRecord, ErasureRequest
-from core.services import api_key_create
+from epcc.errors import SERVER_ERROR_DETAIL
 from orders.models import Order, OrderAddress, OrderCustomAttribute
 from promotions.models import CodeUsage
 from tests.hardening.conftest import fail_on

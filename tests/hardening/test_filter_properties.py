@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.filtering import OPERATORS, FilterSyntaxError, FilterTerm, format_filter, parse_filter
-from core.services import api_key_create
-from orders.filters import ORDER_FILTER_FIELDS
-from promotions.filters import USAGE_FILTER_FIELDS
+from core.api_keys import api_key_create
+from epcc.filtering import OPERATORS, FilterSyntaxError, FilterTerm, format_filter, parse_filter
+from epcc.order_filters import ORDER_FILTER_FIELDS
+from epcc.usage_filters import USAGE_FILTER_FIELDS
 
 SCALE = int(os.environ.get("HARDENING_EXAMPLES", "1"))
 PARSER = settings(max_examples=300 * SCALE, deadline=None)

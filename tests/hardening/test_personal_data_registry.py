@@ -12,8 +12,8 @@ import pytest
 from django.apps import apps
 from django.db import models
 
-from core.personal_data import NOT_PERSONAL, PERSONAL, REGISTERED_APPS
 from orders.models import Order
+from privacy.personal_data import NOT_PERSONAL, PERSONAL, REGISTERED_APPS
 from tests.core import test_personal_data as register_test
 
 # Column types that cannot carry a name, an email or an address: numbers,

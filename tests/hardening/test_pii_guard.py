@@ -20,9 +20,9 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection
 from django.test import Client, override_settings
 
+from core.api_keys import api_key_create
 from core.errors import BatchRefused
 from core.models import AuditRecord, Interface
-from core.services import api_key_create
 from orders.models import Order, OrderAddress
 from orders.services import orders_anonymize
 from promotions.services import usages_anonymize

@@ -1,4 +1,4 @@
-"""PostgreSQL writes each order's EPCC document itself (orders.epcc_sql, the one builder), and it is
+"""PostgreSQL writes each order's EPCC document itself (epcc.documents.orders, the one builder), and it is
 EPCC's document: as the rows spell it (tests.documents), and as the seeds are, literally."""
 
 import io
@@ -14,9 +14,9 @@ from django.db.models import JSONField, Value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.epcc import CURRENCIES, format_money
-from core.epcc_sql import sql_format_money, sql_money, sql_timestamp
-from orders.epcc_sql import order_document, orders_documents, orders_epcc_json
+from core.formats import CURRENCIES, format_money
+from epcc.documents.formats import sql_format_money, sql_money, sql_timestamp
+from epcc.documents.orders import order_document, orders_documents, orders_epcc_json
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db
 TESTS = Path(__file__).resolve().parents[1]
 SEEDS = [
     TESTS / "fixtures" / "seed_003_order.json",
-    TESTS.parent / "core" / "fixtures" / "epcc" / "seed_orders.json",
+    TESTS.parent / "demo" / "fixtures" / "epcc" / "seed_orders.json",
 ]
 AMOUNTS = (0, 1, 99, 100, 123456789, -5, -123456, 10**15)
 assert len(AMOUNTS) == len(MONEY_FIELDS)  # one order shows every amount

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from core.errors import BatchRefused
 from core.models import AuditRecord, ErasureRequest, Interface
-from orders.epcc_sql import order_document
+from epcc.documents.orders import order_document
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place
 from privacy.forms import NOTHING_SELECTED, REFERENCE_REQUIRED

@@ -1,4 +1,4 @@
-"""PostgreSQL writes each code usage's EPCC document itself (promotions.epcc_sql, the one builder), and it
+"""PostgreSQL writes each code usage's EPCC document itself (epcc.documents.usages, the one builder), and it
 is EPCC's document: as the rows spell it (tests.documents), and as the seeds are, literally."""
 
 import io
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from promotions.epcc_sql import usages_documents, usages_epcc_json
+from epcc.documents.usages import usages_documents, usages_epcc_json
 from promotions.models import CodeUsage
 from tests.documents import expected_usage_document
 
@@ -20,7 +20,7 @@ TESTS = Path(__file__).resolve().parents[1]
 SEEDS = [
     TESTS / "fixtures" / "seed_000_usage.json",
     TESTS / "fixtures" / "seed_001_usages.json",
-    TESTS.parent / "core" / "fixtures" / "epcc" / "seed_usages.json",
+    TESTS.parent / "demo" / "fixtures" / "epcc" / "seed_usages.json",
 ]
 SEED_PROMOTION = "26067b82-a50c-462c-b3ed-1ca77aa13bd1"
 
@@ -119,7 +119,7 @@ def test_documents_written_by_the_anonymizing_update(make_usage, actor, django_a
     """The UPDATE's RETURNING writes the changed usages' documents, as they are after the change;
     a usage left as it was (already anonymized) is read by one SELECT."""
     from core.models import Interface
-    from promotions.epcc_sql import usage_document
+    from epcc.documents.usages import usage_document
     from promotions.services import usages_anonymize
 
     first, second, done = make_usage(customer_email="a@example.com"), make_usage(), make_usage()

@@ -2,10 +2,10 @@ import uuid
 
 import pytest
 
+from core.api_keys import api_key_create
 from core.audit import Actor
 from core.errors import BatchRefused
 from core.models import AuditRecord, Interface
-from core.services import api_key_create
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.services import api_key_create
+from core.api_keys import api_key_create
 
 
 @pytest.mark.django_db

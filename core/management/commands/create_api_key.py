@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from core.services import api_key_create
+from core.api_keys import api_key_create
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ import json
 import uuid
 from functools import cache
 
-from core.epcc_sql import (
+from epcc.documents.formats import (
     fetch_documents,
     member,
     optional_member,

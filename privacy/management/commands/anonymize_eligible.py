@@ -15,7 +15,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from core.audit import Actor
-from core.retention import DEFAULT_BATCH_SIZE, orders_anonymize_eligible, usages_anonymize_eligible
+from privacy.retention import DEFAULT_BATCH_SIZE, orders_anonymize_eligible, usages_anonymize_eligible
 
 
 def positive(text: str) -> int:

@@ -11,7 +11,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 
-from core.api import (
+from core.audit import Actor
+from core.models import Interface
+from epcc.documents.usages import usage_document, usage_documents, usages_epcc_json
+from epcc.pagination import EpccPagination
+from epcc.schema import batch_request_serializer, error_responses
+from epcc.usage_filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
+from epcc.views import (
     ActionPermissions,
     DocumentsListMixin,
     EpccFilterBackend,
@@ -19,12 +25,6 @@ from core.api import (
     batch_ids,
     documents_response,
 )
-from core.api_schema import batch_request_serializer, error_responses
-from core.audit import Actor
-from core.models import Interface
-from core.pagination import EpccPagination
-from promotions.epcc_sql import usage_document, usage_documents, usages_epcc_json
-from promotions.filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymize
 

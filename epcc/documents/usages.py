@@ -12,7 +12,7 @@ from functools import cache
 
 from django.db.models.expressions import RawSQL
 
-from core.epcc_sql import (
+from epcc.documents.formats import (
     fetch_documents,
     member,
     optional_member,

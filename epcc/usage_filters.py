@@ -1,13 +1,13 @@
 """The one FilterSet of code usages: the API (through EPCC's filter grammar), the admin
 and the privacy pages' usage browser (a plain GET form) all use it.
 
-Filter names follow core.filtering.filterset_data: `eq(field,v)` is `field`,
+Filter names follow epcc.filtering.filterset_data: `eq(field,v)` is `field`,
 `op(field,v)` is `field_op`, so an EPCC filter maps onto it one to one.
 """
 
 import django_filters
 
-from core.filtering import DateOrDateTimeFilter, FilterField, filterset_data, parse_filter
+from epcc.filtering import DateOrDateTimeFilter, FilterField, filterset_data, parse_filter
 from promotions.models import CodeUsage, PromotionCode
 
 # What EPCC's `filter` accepts on usage lists (seed 001), field -> operators.

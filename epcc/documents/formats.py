@@ -1,8 +1,8 @@
 """EPCC's formats as PostgreSQL expressions, for the documents PostgreSQL writes itself.
 
 Every builder takes SQL text and returns SQL text. The currencies come from
-core.epcc.CURRENCIES, the one list of them; the admin shows money with
-core.epcc.format_money, which tests hold to sql_format_money.
+core.formats.CURRENCIES, the one list of them; the admin shows money with
+core.formats.format_money, which tests hold to sql_format_money.
 
 Documents are written as JSON text by concatenation rather than with
 json_build_object, for two reasons: EPCC leaves out the keys it has no value
@@ -20,9 +20,9 @@ import json
 from django.db import connection, models
 
 from core.batches import batch_chunk_size, chunked
-from core.epcc import CURRENCIES
+from core.formats import CURRENCIES
 
-UNKNOWN_CURRENCY_EXPONENT = 2  # core.epcc.format_money's default
+UNKNOWN_CURRENCY_EXPONENT = 2  # core.formats.format_money's default
 _DIGITS = "FM9,999,999,999,999,999,990"  # a bigint's units, thousands-separated
 
 
@@ -119,7 +119,7 @@ def _sign(amount: str) -> str:
 
 
 def sql_format_money(amount: str, currency: str) -> str:
-    """core.epcc.format_money: '-£1,234.56', '¥1,234', '1,234.56 CHF' for a currency not in CURRENCIES."""
+    """core.formats.format_money: '-£1,234.56', '¥1,234', '1,234.56 CHF' for a currency not in CURRENCIES."""
     units = f"abs({amount})"
     known = " ".join(
         f"WHEN {sql_literal(code)} THEN {sql_literal(symbol)} || {_number(units, exponent)}"

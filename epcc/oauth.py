@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from core.api_schema import error_responses
-from core.services import access_token_issue
+from core.api_keys import access_token_issue
+from epcc.schema import error_responses
 
 GRANT_TYPE = "client_credentials"
 BAD_CLIENT_DETAIL = "Unknown client_id, wrong client_secret, or a revoked or expired key."

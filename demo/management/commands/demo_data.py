@@ -10,7 +10,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core.demo import DemoData, demo_data_load, demo_tables_clear, demo_tables_empty
+from demo.data import DemoData, demo_data_load, demo_tables_clear, demo_tables_empty
 
 NOT_EMPTY = (
     "There are already orders, promotions or code usages; "

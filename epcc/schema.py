@@ -1,7 +1,7 @@
 """OpenAPI pieces every endpoint shares: the error envelope, bodies of id batches, Bearer auth.
 
 These serializers describe documents for drf-spectacular; PostgreSQL writes
-the documents themselves (orders/epcc_sql.py, promotions/epcc_sql.py).
+the documents themselves (epcc/documents/orders.py, epcc/documents/usages.py).
 """
 
 from django.conf import settings
@@ -66,7 +66,7 @@ def batch_request_serializer(name: str, ids_field: str, what: str):
 
 
 class BearerKeyAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "core.authentication.BearerKeyAuthentication"
+    target_class = "epcc.authentication.BearerKeyAuthentication"
     name = "Bearer"
 
     def get_security_definition(self, auto_schema):

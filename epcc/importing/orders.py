@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.batches import chunked
-from core.epcc import parse_timestamp
+from core.formats import parse_timestamp
 from core.masking import mask_python
 from orders.models import (
     BILLING_ADDRESS_FIELDS,

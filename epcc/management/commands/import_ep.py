@@ -14,8 +14,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from orders.importing import InvalidRecord, included_items, order_from_epcc, orders_upsert
-from promotions.importing import usage_from_epcc, usages_upsert
+from epcc.importing.orders import InvalidRecord, included_items, order_from_epcc, orders_upsert
+from epcc.importing.usages import usage_from_epcc, usages_upsert
 
 # Message templates; tests assert on them. None of them carries a personal value.
 NOT_JSON = "not JSON ({error})"

@@ -10,7 +10,7 @@ no message ever repeats the token.
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
-from core.services import api_key_for_bearer
+from core.api_keys import api_key_for_bearer
 
 BAD_CREDENTIALS_DETAIL = "The Bearer token is invalid, expired or revoked."
 MALFORMED_HEADER_DETAIL = "The Authorization header must read: Bearer <token>."

@@ -123,7 +123,7 @@ class EpccPagination(BasePagination):
         """The page `{"data", "links", "meta"}`, its documents written by the database.
 
         `documents_json(keys)` returns each document as JSON text in the keys'
-        order (see core.api.documents_response). The page's keys are read
+        order (see epcc.views.documents_response). The page's keys are read
         first, which the sort's index answers alone (an index-only scan, never
         visiting the rows it skips): read in one step, the 10,000 skipped rows
         of a page at offset 10,000 are each fetched from the table only to be

@@ -1,7 +1,7 @@
 """The orders endpoints of the EPCC-compatible API.
 
 GET /v2/orders, GET /v2/orders/{id}, POST /v2/orders/anonymize. The view
-parses, calls orders.services, and answers the EPCC documents orders.epcc_sql
+parses, calls orders.services, and answers the EPCC documents epcc.documents.orders
 writes.
 """
 
@@ -12,7 +12,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from core.api import (
+from core.audit import Actor
+from core.errors import ORDER_NOT_FOUND_DETAIL
+from core.models import Interface
+from epcc.documents.orders import order_document, orders_epcc_json
+from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
+from epcc.pagination import EpccPagination
+from epcc.schema import batch_request_serializer, error_responses
+from epcc.views import (
     ActionPermissions,
     DocumentsListMixin,
     EpccFilterBackend,
@@ -20,13 +27,6 @@ from core.api import (
     batch_ids,
     documents_response,
 )
-from core.api_schema import batch_request_serializer, error_responses
-from core.audit import Actor
-from core.errors import ORDER_NOT_FOUND_DETAIL
-from core.models import Interface
-from core.pagination import EpccPagination
-from orders.epcc_sql import order_document, orders_epcc_json
-from orders.filters import ORDER_FILTER_FIELDS, OrderFilterSet
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -38,7 +38,7 @@ from orders.models import (
 )
 from orders.services import orders_anonymize
 
-# --- Schema of EPCC's order document (seed 002/003), as orders.epcc_sql writes it ---
+# --- Schema of EPCC's order document (seed 002/003), as epcc.documents.orders writes it ---
 
 
 def _object(name: str, fields: dict) -> type[serializers.Serializer]:

@@ -1,6 +1,6 @@
 """EPCC's formats in Python: timestamps read by the import, money shown by the admin.
 
-The documents themselves are written by PostgreSQL (core.epcc_sql, with the same CURRENCIES).
+The documents themselves are written by PostgreSQL (epcc.documents.formats, with the same CURRENCIES).
 """
 
 from datetime import UTC, datetime

@@ -5,11 +5,11 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-import core.api_schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
-from core.api import route_not_found
-from core.oauth import AccessTokenView
-from orders.api import OrderViewSet
-from promotions.api import CodeUsageViewSet
+import epcc.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacular)
+from epcc.errors import route_not_found
+from epcc.oauth import AccessTokenView
+from epcc.orders import OrderViewSet
+from epcc.usages import CodeUsageViewSet
 
 orders = OrderViewSet.as_view({"get": "list"})
 order = OrderViewSet.as_view({"get": "retrieve"})

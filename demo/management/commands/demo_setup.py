@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from core.api_keys import api_key_create, api_key_revoke
 from core.models import ApiKey
-from core.services import api_key_create, api_key_revoke
 from orders.models import Order
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "epcc"

@@ -1,7 +1,7 @@
 """The one FilterSet of orders: the API (through EPCC's filter grammar), the admin and
 the privacy pages all use it.
 
-Filter names follow core.filtering.filterset_data: `eq(field,v)` is `field`,
+Filter names follow epcc.filtering.filterset_data: `eq(field,v)` is `field`,
 `op(field,v)` is `field_op`, so an EPCC filter maps onto it one to one.
 `email` and `name` are the customer's and match in any case; `*_like` takes
 EPCC's `*` wildcard.
@@ -9,7 +9,7 @@ EPCC's `*` wildcard.
 
 import django_filters
 
-from core.filtering import DateOrDateTimeFilter, FilterField, LikeFilter, filterset_data, parse_filter
+from epcc.filtering import DateOrDateTimeFilter, FilterField, LikeFilter, filterset_data, parse_filter
 from orders.models import Order, OrderStatus, PaymentStatus, ShippingStatus
 
 # What EPCC's `filter` accepts on the order list (SPEC 3), field -> operators.

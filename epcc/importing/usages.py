@@ -17,7 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.batches import chunked
-from orders.importing import (
+from epcc.importing.orders import (
     InvalidRecord,
     read_bool,
     read_int,

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class EpccConfig(AppConfig):
+    name = "epcc"
+    verbose_name = "EPCC-compatible API: endpoints, documents, importing"
