@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/perf_bench"
+BENCH_DATABASE = "perf_bench"
 HOST, PORT = "127.0.0.1", 8103
 BATCH = 1000
 BENCH_PASSWORD = "bench-password-not-secret-1"  # noqa: S105 (a throwaway local database)
@@ -68,11 +68,18 @@ def parse_args(argv):
 # --- Database -----------------------------------------------------------------
 
 
+def _name_and_admin_url(url: str) -> tuple[str, str]:
+    """The database a URL names, and the same URL naming the server's `postgres` database."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(url)
+    return params["dbname"], make_conninfo(url, dbname="postgres")
+
+
 def database_recreate(url: str) -> None:
     import psycopg
 
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    name, admin_url = _name_and_admin_url(url)
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -81,8 +88,7 @@ def database_recreate(url: str) -> None:
 def database_exists(url: str) -> bool:
     import psycopg
 
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    name, admin_url = _name_and_admin_url(url)
     with psycopg.connect(admin_url, autocommit=True) as connection:
         return (
             connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
@@ -728,7 +734,13 @@ def print_table() -> None:
 
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    # BENCH_DATABASE_URL names a server's database; by default, the embedded server's perf_bench.
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    if not database_url:
+        from backoffice import embedded_db
+
+        embedded_db.ensure_running()
+        database_url = embedded_db.url(BENCH_DATABASE)
     os.environ["DATABASE_URL"] = database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
     sys.path.insert(0, str(ROOT))
