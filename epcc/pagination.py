@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.http import HttpResponse
 from rest_framework.exceptions import ParseError
 from rest_framework.pagination import BasePagination
 
@@ -58,7 +57,7 @@ def _bounded_int(request, name: str, *, default: int, low: int, high: int) -> in
     return int(text)
 
 
-# From this offset on, a page is read by its keys first (EpccPagination.documents_response).
+# From this offset on, a page is read by its keys first (EpccPagination.page_documents).
 DEFERRED_JOIN_OFFSET = 1000
 
 
@@ -119,17 +118,17 @@ class EpccPagination(BasePagination):
         query = urlencode(pairs, safe="[]():,*@")
         return self.request.build_absolute_uri(self.request.path) + "?" + query
 
-    def documents_response(self, queryset, request, documents_json, documents_of=None) -> HttpResponse:
-        """The page `{"data", "links", "meta"}`, its documents written by the database.
+    def page_documents(self, queryset, request, documents_json, documents_of=None) -> tuple[list[str], dict]:
+        """The page's documents as JSON texts (written by the database), and its `links` and `meta`.
 
         `documents_json(keys)` returns each document as JSON text in the keys'
-        order (see epcc.views.documents_response). The page's keys are read
-        first, which the sort's index answers alone (an index-only scan, never
-        visiting the rows it skips): read in one step, the 10,000 skipped rows
-        of a page at offset 10,000 are each fetched from the table only to be
-        thrown away. A shallow page (offset < DEFERRED_JOIN_OFFSET) is instead
-        written by its own query when `documents_of(queryset)` turns the
-        queryset into its documents. Python builds no document.
+        order. The page's keys are read first, which the sort's index answers
+        alone (an index-only scan, never visiting the rows it skips): read in
+        one step, the rows a deep page skips would each be fetched from the
+        table only to be thrown away. A shallow page (offset <
+        DEFERRED_JOIN_OFFSET) is instead written by its own query when
+        `documents_of(queryset)` turns the queryset into its documents.
+        Python builds no document.
         """
         self.request = request
         self.limit, self.offset = self.read_params(request)
@@ -139,9 +138,7 @@ class EpccPagination(BasePagination):
             documents = list(documents_of(queryset)[window])
         else:
             documents = documents_json(list(queryset[window].values_list("pk", flat=True)))
-        envelope = json.dumps({"links": self.links(), "meta": self.page_meta()}, ensure_ascii=False)
-        body = '{"data":[' + ",".join(documents) + "]," + envelope[1:]
-        return HttpResponse(body.encode(), content_type="application/json")
+        return documents, {"links": self.links(), "meta": self.page_meta()}
 
     def get_paginated_response_schema(self, schema):
         def url():

@@ -1,6 +1,7 @@
 """View plumbing every EPCC endpoint shares: permissions, document lists, batch bodies,
 EPCC's `filter` and `sort` parameters."""
 
+import json
 import uuid
 
 from django.conf import settings
@@ -44,7 +45,7 @@ class ActionPermissions(BasePermission):
 
 
 class DocumentsListMixin:
-    """`list` whose page the database writes as JSON text (see EpccPagination.documents_response).
+    """`list` whose page the database writes as JSON text (see EpccPagination.page_documents).
 
     `documents_json(keys) -> list[str]` gives each document in the keys' order
     (epcc.documents.orders, epcc.documents.usages); `documents_of(queryset)`, when
@@ -58,20 +59,24 @@ class DocumentsListMixin:
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         cls = type(self)
-        return self.paginator.documents_response(queryset, request, cls.documents_json, cls.documents_of)
+        documents, envelope = self.paginator.page_documents(
+            queryset, request, cls.documents_json, cls.documents_of
+        )
+        return documents_response(documents, **envelope)
 
 
 # --- Batch bodies -----------------------------------------------------------------
 
 
-def documents_response(texts: list[str]) -> HttpResponse:
-    """`{"data": [...]}` of an anonymize endpoint, its documents JSON texts in request order.
+def documents_response(texts: list[str], **members) -> HttpResponse:
+    """`{"data": [...], **members}`: documents the database wrote as JSON text, in their order.
 
-    The database writes each document (one SELECT per chunk) and Python only
-    joins the texts: for 1000 orders, building dicts and dumping them cost
-    more than anonymizing.
+    The one place an answer is put together from JSON texts: Python only joins
+    the documents (building dicts and dumping them would cost more than the
+    work the endpoint does); `members` (a page's `links` and `meta`) are dumped.
     """
-    body = '{"data":[' + ",".join(texts) + "]}"
+    rest = json.dumps(members, ensure_ascii=False)[1:] if members else "}"
+    body = '{"data":[' + ",".join(texts) + "]" + ("," if members else "") + rest
     return HttpResponse(body.encode(), content_type="application/json")
 
 
