@@ -36,8 +36,9 @@ def main(argv: list[str]) -> int:
         return 2
     if not os.environ.get("DATABASE_URL"):
         embedded_db.ensure_running()
-    # Ctrl-C reaches CMD (same process group); we wait for it, then release the server.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C reaches CMD too (same process group): we wait for it to end, then release
+    # the server. A handler, not SIG_IGN, which CMD would inherit (and so never stop).
+    signal.signal(signal.SIGINT, lambda signum, frame: None)
     try:
         return subprocess.call(rest)  # noqa: S603
     finally:

@@ -4,6 +4,7 @@ Each test runs its own server in a temporary folder (BACKOFFICE_VAR_DIR), in
 processes of its own, as `make run` and `make test` would.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -99,3 +100,42 @@ def test_a_stale_pid_file_whose_pid_now_belongs_to_another_process_is_cleared(va
     out, _ = again.communicate(timeout=60)
     assert again.returncode == 0
     assert out.strip().startswith("18.")
+
+
+def test_ctrl_c_on_a_held_command_stops_the_command_and_then_the_server(var):
+    """As `make run` in a terminal: Ctrl-C reaches the command, then the holder stops the server."""
+    import pty
+    import select
+
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"BACKOFFICE_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "backoffice.settings"}
+    code = CONNECT + "; import time; time.sleep(600)"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: a terminal's foreground job
+        os.chdir(ROOT)
+        os.execve(  # noqa: S606
+            sys.executable,
+            [sys.executable, "-m", "backoffice.embedded_db", "run", "--", sys.executable, "-c", code],
+            env,
+        )
+    out = b""
+    deadline = time.monotonic() + 120
+    while b"18." not in out and time.monotonic() < deadline:
+        if select.select([fd], [], [], 1)[0]:
+            out += os.read(fd, 1024)
+    assert b"18." in out
+    assert status(var) == "running"
+    os.write(fd, b"\x03")  # Ctrl-C, as the terminal sends it to the foreground group
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if select.select([fd], [], [], 0.2)[0]:
+            with contextlib.suppress(OSError):
+                os.read(fd, 1024)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        pytest.fail("the held command did not stop on Ctrl-C")
+    os.close(fd)
+    assert status(var) == "stopped"
