@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.api_keys import api_key_create, api_key_for_token
 from core.audit import Actor, audit_records_create
 from core.models import ApiKey, AuditRecord, Interface, RecordType
-from tests.admin.changelist import messages_of
+from tests.core.changelist import messages_of
 
 KEYS_URL = "/admin/core/apikey/"
 AUDIT_URL = "/admin/core/auditrecord/"

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.models import AuditRecord, Interface
 from orders.models import LegalHold, Order
-from tests.admin.changelist import ANONYMIZE_ORDERS, ORDERS_URL, choose_action, confirm_action, messages_of
+from tests.core.changelist import ANONYMIZE_ORDERS, ORDERS_URL, choose_action, confirm_action, messages_of
 
 
 @pytest.fixture
