@@ -98,3 +98,8 @@ def test_the_audit_trail_is_read_only(admin_client, audit_trail):
     assert admin_client.post(f"{AUDIT_URL}{record.pk}/change/", {"actor": "someone"}).status_code == 403
     assert admin_client.post(f"{AUDIT_URL}{record.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditRecord.objects.get(pk=record.pk).actor == "officer"
+
+
+@pytest.mark.django_db
+def test_the_admin_names_the_product(admin_client):
+    assert "Privacy back-office administration" in admin_client.get("/admin/").content.decode()
