@@ -11,6 +11,9 @@ from core.audit import Actor
 from orders.models import AddressKind, Order, OrderAddress, OrderCustomAttribute, OrderItem
 from promotions.models import CodeUsage, Promotion, PromotionCode
 
+# Shared fixtures, available to every test wherever it lives (tests/README.md).
+pytest_plugins = ["tests.plugins.browser", "tests.plugins.concurrency_faults_logs"]
+
 _counter = itertools.count(1)
 
 

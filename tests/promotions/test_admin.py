@@ -5,7 +5,7 @@ from django.contrib.admin.models import LogEntry
 
 from core.models import AuditRecord, Interface
 from promotions.models import CodeUsage
-from tests.admin.changelist import ANONYMIZE_USAGES, USAGES_URL, choose_action, confirm_action, messages_of
+from tests.core.changelist import ANONYMIZE_USAGES, USAGES_URL, choose_action, confirm_action, messages_of
 
 
 @pytest.fixture

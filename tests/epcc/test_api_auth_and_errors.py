@@ -381,3 +381,11 @@ def test_too_many_requests_is_a_429_envelope(api_client, settings):
         UserRateThrottle.THROTTLE_RATES = original
     assert_envelope(response, 429)
     assert "Retry-After" in response
+
+
+@pytest.mark.django_db
+def test_options_is_a_405_in_the_envelope_not_a_403(client, officer):
+    _, token = api_key_create(name="t", user=officer)
+    answer = client.options("/v2/orders", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code == 405
+    assert answer.json()["errors"][0]["status"] == 405

@@ -14,7 +14,7 @@ from django.db import models
 
 from orders.models import Order
 from privacy.personal_data import NOT_PERSONAL, PERSONAL, REGISTERED_APPS
-from tests.core import test_personal_data as register_test
+from tests.privacy import test_personal_data as register_test
 
 # Column types that cannot carry a name, an email or an address: numbers,
 # flags, dates, generated ids and links to other rows. Every other type counts.

@@ -1,4 +1,7 @@
-"""Fixtures of the QA regression tests: signed-in clients and one person with a mixed history."""
+"""Fixtures of test_pages_edge_cases.py: signed-in clients and one person with a mixed history.
+
+That module takes them in by name; they override tests/privacy/conftest.py's there only.
+"""
 
 import uuid
 from dataclasses import dataclass

@@ -124,3 +124,12 @@ def test_pages_with_personal_data_are_never_cached(officer_client, person):
         officer_client.get(reverse("privacy:export"), {"q": person.email}),
     ):
         assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_logout_by_get_leads_somewhere_and_post_logs_out(client, officer):
+    client.force_login(officer)
+    assert client.get("/privacy/logout/").url == "/privacy/"
+    client.post("/privacy/logout/")
+    assert client.get("/privacy/logout/").url == "/privacy/login/"
+    assert client.get("/privacy/").status_code == 302

@@ -21,7 +21,7 @@ from orders.services import orders_anonymization_review
 from promotions.admin import CodeUsageAdmin, usages_selection_counts
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
-from tests.admin.changelist import ANONYMIZE_ORDERS, ANONYMIZE_USAGES, ORDERS_URL, USAGES_URL, choose_action
+from tests.core.changelist import ANONYMIZE_ORDERS, ANONYMIZE_USAGES, ORDERS_URL, USAGES_URL, choose_action
 
 ROUNDS = 3
 

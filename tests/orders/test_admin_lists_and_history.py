@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from core.models import AuditRecord
 from orders.models import LegalHold, Order
-from tests.admin.changelist import ANONYMIZE_ORDERS, ORDERS_URL, confirm_action
+from tests.core.changelist import ANONYMIZE_ORDERS, ORDERS_URL, confirm_action
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from orders.models import Order
 from orders.services import legal_hold_place, orders_anonymize
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
-from tests.hardening.conftest import LOCK_WAIT_SECONDS, Worker, wait_until_blocked
+from tests.plugins.concurrency_faults_logs import LOCK_WAIT_SECONDS, Worker, wait_until_blocked
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

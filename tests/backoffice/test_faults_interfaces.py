@@ -20,7 +20,7 @@ from core.models import AuditRecord, ErasureRequest
 from epcc.errors import SERVER_ERROR_DETAIL
 from orders.models import Order, OrderAddress, OrderCustomAttribute
 from promotions.models import CodeUsage
-from tests.hardening.conftest import fail_on
+from tests.plugins.concurrency_faults_logs import fail_on
 
 # Once the orders are masked (one statement masks their addresses and attributes
 # too), writing their audit trail fails.

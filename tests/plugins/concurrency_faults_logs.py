@@ -1,4 +1,4 @@
-"""Fixtures for the hardening tests: real parallel connections, a race oracle, faults, logs."""
+"""Fixtures for real parallel connections, a race oracle, faults, logs (a plugin of the root conftest)."""
 
 import io
 import logging

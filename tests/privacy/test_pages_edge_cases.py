@@ -10,6 +10,11 @@ from core.models import Interface
 from orders.models import Order
 from orders.services import legal_hold_place, orders_anonymize
 from promotions.models import CodeUsage
+from tests.privacy import edge_cases_fixtures
+
+# This module's own `person` (one usage) and `officer_client`, not those of tests/privacy/conftest.py.
+officer_client = edge_cases_fixtures.officer_client
+person = edge_cases_fixtures.person
 
 
 def test_back_from_the_preview_keeps_the_ticks_and_the_reference(officer_client, person):

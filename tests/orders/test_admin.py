@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from core.models import AuditRecord, Interface
 from orders.models import LegalHold, Order
-from tests.admin.changelist import ANONYMIZE_ORDERS, ORDERS_URL, choose_action, confirm_action, messages_of
+from tests.core.changelist import ANONYMIZE_ORDERS, ORDERS_URL, choose_action, confirm_action, messages_of
 
 
 @pytest.fixture
@@ -272,3 +272,10 @@ def test_the_confirmation_costs_the_same_queries_for_few_or_many_orders(officer_
     orders += [make_order(items=0) for _ in range(9)]
     many = confirmation_queries(orders)
     assert few == many
+
+
+@pytest.mark.django_db
+def test_the_admin_order_page_shows_money_as_epcc_formats_it(admin_client, make_order):
+    order = make_order(currency="GBP", with_tax=2880)
+    page = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+    assert "with tax: £28.80" in page

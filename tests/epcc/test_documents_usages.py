@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from epcc.documents.usages import usages_documents, usages_epcc_json
 from promotions.models import CodeUsage
-from tests.documents import expected_usage_document
+from tests.epcc.documents import expected_usage_document
 
 pytestmark = pytest.mark.django_db
 

@@ -2,6 +2,7 @@
 
 Use the `page` fixture with pytest-django's `live_server`; `login(page, user)`
 signs a user in through the real login form of the privacy pages.
+A plugin of the root conftest: tests/<app>/test_*_browser.py files get the `browser` marker.
 """
 
 import os
@@ -29,8 +30,10 @@ CHROMIUM_ARGS = [
 
 
 def pytest_collection_modifyitems(config, items):
+    # A plugin's hook sees every test: mark the real-browser ones, by their file name.
     for item in items:
-        item.add_marker(pytest.mark.browser)
+        if item.path.name.endswith("_browser.py"):
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.api_keys import api_key_create, api_key_for_token
 from core.audit import Actor, audit_records_create
 from core.models import ApiKey, AuditRecord, Interface, RecordType
-from tests.admin.changelist import messages_of
+from tests.core.changelist import messages_of
 
 KEYS_URL = "/admin/core/apikey/"
 AUDIT_URL = "/admin/core/auditrecord/"
@@ -98,3 +98,8 @@ def test_the_audit_trail_is_read_only(admin_client, audit_trail):
     assert admin_client.post(f"{AUDIT_URL}{record.pk}/change/", {"actor": "someone"}).status_code == 403
     assert admin_client.post(f"{AUDIT_URL}{record.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditRecord.objects.get(pk=record.pk).actor == "officer"
+
+
+@pytest.mark.django_db
+def test_the_admin_names_the_product(admin_client):
+    assert "Privacy back-office administration" in admin_client.get("/admin/").content.decode()

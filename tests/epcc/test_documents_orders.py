@@ -26,7 +26,7 @@ from orders.models import (
     OrderCustomAttribute,
     OrderItem,
 )
-from tests.documents import epcc_money, epcc_timestamp, expected_order_document
+from tests.epcc.documents import epcc_money, epcc_timestamp, expected_order_document
 
 pytestmark = pytest.mark.django_db
 

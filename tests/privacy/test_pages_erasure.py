@@ -16,7 +16,7 @@ from orders.services import legal_hold_place
 from privacy.forms import NOTHING_SELECTED, REFERENCE_REQUIRED
 from privacy.services import erasure_request_fulfil
 from promotions.models import CodeUsage
-from tests.documents import expected_order_document, expected_usage_document
+from tests.epcc.documents import expected_order_document, expected_usage_document
 
 
 def preview(client, person, **data):
