@@ -1,6 +1,6 @@
 """A database failure in the middle of a batch, seen through every interface.
 
-tests/core/test_faults.py checks the services; here the same faults reach the
+tests/backoffice/test_faults_services.py checks the services; here the same faults reach the
 API (a 500 in EPCC's envelope, no stack trace, DEBUG on or off), the admin and
 the privacy pages (a clear page, no stack trace), and nothing has changed.
 A conflict the database aborted (deadlock, serialization failure) is a 409.

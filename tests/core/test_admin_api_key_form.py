@@ -1,4 +1,4 @@
-"""Regressions found by QA in the Django admin: each test failed before its fix."""
+"""The admin's API key form and other admin edges: each test failed before its fix."""
 
 import re
 

@@ -1,5 +1,5 @@
 """PostgreSQL writes each order's EPCC document itself (epcc.documents.orders, the one builder), and it is
-EPCC's document: as the rows spell it (tests.documents), and as the seeds are, literally."""
+EPCC's document: as the rows spell it (tests.epcc.documents), and as the seeds are, literally."""
 
 import io
 import json

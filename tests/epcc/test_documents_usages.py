@@ -1,5 +1,5 @@
 """PostgreSQL writes each code usage's EPCC document itself (epcc.documents.usages, the one builder), and it
-is EPCC's document: as the rows spell it (tests.documents), and as the seeds are, literally."""
+is EPCC's document: as the rows spell it (tests.epcc.documents), and as the seeds are, literally."""
 
 import io
 import json

@@ -1,8 +1,7 @@
 """Real-browser tests: Playwright driving Debian's chromium (`make chromium` installs it).
 
-Use the `page` fixture with pytest-django's `live_server`; `login(page, user)`
-signs a user in through the real login form of the privacy pages.
-A plugin of the root conftest: tests/<app>/test_*_browser.py files get the `browser` marker.
+Use the `page` fixture (a fresh page, with pytest-django's `live_server` running) and
+`screenshot(name)` (saved under test-artifacts/). A plugin of the root conftest: tests/<app>/test_*_browser.py files get the `browser` marker.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Regressions found by QA on the privacy pages (/privacy/): each test failed before its fix."""
+"""The privacy pages (/privacy/) at their edges: each test failed before its fix."""
 
 import pytest
 from django.contrib.auth.models import Permission
