@@ -1,13 +1,13 @@
 """Orders in the admin: read-only (they mirror EPCC), with "Anonymize selected orders".
 
-The rule of who may be anonymized is never restated here: the list filter
-and a large selection's counts use `Order.objects.anonymizable()` and
-`LegalHold.objects.active()`, the action asks `orders_anonymization_review`
-(for every row shown) and calls `orders_anonymize`.
+The rule of who may be anonymized is never restated here: the list's column
+and filter and a large selection's counts read
+`Order.objects.with_anonymization_block()`, the action asks
+`orders_anonymization_review` (for every row shown) and calls `orders_anonymize`.
 """
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
@@ -22,48 +22,45 @@ from core.admin_lists import (
 from core.formats import format_money
 from core.models import Interface
 from orders.models import (
-    ANONYMIZABLE,
     MONEY_FIELDS,
     ORDER_PERSONAL_FIELDS,
     SHIPPING_ADDRESS_FIELDS,
+    AnonymizationBlock,
     LegalHold,
     Order,
     OrderAddress,
     OrderCustomAttribute,
     OrderItem,
-    statuses_allow_anonymization,
 )
 from orders.services import orders_anonymization_review, orders_anonymize
 
 
 def orders_eligible(queryset):
-    """Orders the service would change now: not yet anonymized, statuses allow, no active hold."""
+    """Orders the service would change now."""
     return queryset.anonymizable_now()
 
 
 def orders_selection_counts(queryset) -> SelectionCounts:
-    """A selection's split, in two aggregate queries, classified as the review classifies.
+    """A selection's split in one aggregate query, classified as the review classifies.
 
-    The review looks at `anonymized` first, then the statuses, then the holds;
-    so an order neither anonymized, nor refused by its statuses, nor eligible
-    is refused by a hold. A test holds these counts to the review's.
+    A test holds these counts to the review's.
     """
-    counts = queryset.aggregate(
+
+    def blocked_by(block):
+        return Count("pk", filter=Q(anonymization_block=block))
+
+    counts = queryset.with_anonymization_block().aggregate(
         selected=Count("pk"),
-        already=Count("pk", filter=Q(anonymized=True)),
-        statuses=Count("pk", filter=Q(anonymized=False) & ~ANONYMIZABLE),
+        eligible=Count("pk", filter=Q(anonymization_block__isnull=True)),
+        already=blocked_by(AnonymizationBlock.ANONYMIZED),
+        statuses=blocked_by(AnonymizationBlock.STATUSES),
+        held=blocked_by(AnonymizationBlock.LEGAL_HOLD),
     )
-    eligible = orders_eligible(queryset).count()
     return SelectionCounts(
         selected=counts["selected"],
-        eligible=eligible,
+        eligible=counts["eligible"],
         already_anonymized=counts["already"],
-        refused_by_reason={
-            "not_eligible": counts["statuses"],
-            # Two statements may see two states of a changing table; the page's
-            # counts are advisory (the service decides under lock), never negative.
-            "legal_hold": max(0, counts["selected"] - counts["already"] - counts["statuses"] - eligible),
-        },
+        refused_by_reason={"not_eligible": counts["statuses"], "legal_hold": counts["held"]},
     )
 
 
@@ -78,6 +75,15 @@ ORDERS = AnonymizationTarget(
         + ", the shipping and billing address fields and custom attribute values"
     ),
 )
+
+
+# The list's column, by anonymization_block.
+CAN_BE_ANONYMIZED = {
+    None: "yes",
+    AnonymizationBlock.ANONYMIZED: "done",
+    AnonymizationBlock.STATUSES: "no: statuses",
+    AnonymizationBlock.LEGAL_HOLD: "no: legal hold",
+}
 
 
 class CanBeAnonymizedFilter(admin.SimpleListFilter):
@@ -95,8 +101,9 @@ class CanBeAnonymizedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return orders_eligible(queryset)
         if self.value() == "statuses":
-            return queryset.filter(anonymized=False).exclude(ANONYMIZABLE)
+            return queryset.with_anonymization_block().filter(anonymization_block=AnonymizationBlock.STATUSES)
         if self.value() == "hold":
+            # Every held order not yet anonymized, whatever its statuses say.
             return queryset.filter(anonymized=False).under_active_hold()
         return queryset
 
@@ -205,8 +212,7 @@ class OrderAdmin(LargeListAdmin):
         )
 
     def get_queryset(self, request):
-        on_hold = LegalHold.objects.active().filter(order=OuterRef("pk"))
-        return super().get_queryset(request).annotate(on_hold=Exists(on_hold))
+        return super().get_queryset(request).with_anonymization_block()
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -220,13 +226,7 @@ class OrderAdmin(LargeListAdmin):
 
     @admin.display(description="can be anonymized")
     def can_be_anonymized(self, order):
-        if order.anonymized:
-            return "done"
-        if not statuses_allow_anonymization(
-            status=order.status, payment=order.payment, shipping=order.shipping
-        ):
-            return "no: statuses"
-        return "no: legal hold" if order.on_hold else "yes"
+        return CAN_BE_ANONYMIZED[order.anonymization_block]
 
     # Orders mirror EPCC: they are imported, never typed in, and only the
     # anonymize action changes them (so an anonymized one cannot be edited back).

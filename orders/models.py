@@ -6,11 +6,12 @@ string stays an empty string. Both stay as they are when anonymized.
 """
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import JSONObject, Upper
 from django.utils import timezone
 
 
@@ -50,10 +51,25 @@ ANONYMIZABLE = (
 
 
 def statuses_allow_anonymization(*, status: str, payment: str, shipping: str) -> bool:
-    """The Python twin of ANONYMIZABLE; a test holds the two together."""
+    """ANONYMIZABLE for statuses not in the database (demo data being generated).
+
+    A test holds it to `Order.objects.with_anonymization_block()` on every combination.
+    """
     return (
         status in ANONYMIZABLE_STATUS or payment in ANONYMIZABLE_PAYMENT or shipping in ANONYMIZABLE_SHIPPING
     )
+
+
+class AnonymizationBlock(models.TextChoices):
+    """Why an order may not be anonymized now, asked in this order; NULL when it may.
+
+    An order already anonymized is not refused (anonymizing it again changes
+    nothing), but there is nothing left to do to it either.
+    """
+
+    ANONYMIZED = "anonymized"
+    STATUSES = "statuses"
+    LEGAL_HOLD = "legal_hold"
 
 
 MONEY_FIELDS = (
@@ -99,26 +115,51 @@ BILLING_ADDRESS_FIELDS = (
 ADDRESS_PERSONAL_FIELDS = SHIPPING_ADDRESS_FIELDS  # the superset: every address column
 
 
-def _held_order_ids():
-    """The ids of orders with a legal hold in force today, as a subquery."""
-    return LegalHold.objects.active().values("order_id")
+def _under_hold(today: date | None) -> Exists:
+    """True for an order with a legal hold in force on `today` (default: today)."""
+    return Exists(LegalHold.objects.active(today).filter(order=OuterRef("pk")))
+
+
+def _longest_hold(today: date | None) -> Subquery:
+    """The hold in force that lasts longest (no end first), as {"id", "reason", "ends_on"}; else NULL."""
+    return Subquery(
+        LegalHold.objects.active(today)
+        .filter(order=OuterRef("pk"))
+        .order_by(F("ends_on").desc(nulls_first=True), "-created_at")
+        .values(json=JSONObject(id="id", reason="reason", ends_on="ends_on"))[:1]
+    )
 
 
 class OrderQuerySet(models.QuerySet):
-    def anonymizable(self):
-        """Orders whose statuses allow anonymization (holds not considered)."""
-        return self.filter(ANONYMIZABLE)
+    def with_anonymization_block(self, today: date | None = None, *, hold: bool = False):
+        """Annotate `anonymization_block`: the rule "may be anonymized now, and if not, why".
 
-    def under_active_hold(self):
-        """Orders with a legal hold in force today."""
-        return self.filter(pk__in=_held_order_ids())
+        An AnonymizationBlock value, or NULL when orders_anonymize would change
+        the order now: already anonymized, else its statuses (not in
+        ANONYMIZABLE), else a legal hold in force on `today`. Every interface
+        reads this one expression (the service's review, the admin's counts,
+        filters and column, the dashboard, the retention job).
 
-    def anonymizable_now(self):
-        """What orders_anonymize would change now: statuses allow, not yet anonymized, no hold in force.
-
-        The set-based twin of the service's per-order review; tests hold the two together.
+        With `hold`, also `legal_hold`: the hold in force that lasts longest, as
+        {"id", "reason", "ends_on"} (NULL when none), for the refusal's text.
         """
-        return self.anonymizable().filter(anonymized=False).exclude(pk__in=_held_order_ids())
+        block = Case(
+            When(anonymized=True, then=Value(AnonymizationBlock.ANONYMIZED)),
+            When(~ANONYMIZABLE, then=Value(AnonymizationBlock.STATUSES)),
+            When(_under_hold(today), then=Value(AnonymizationBlock.LEGAL_HOLD)),
+            default=None,
+            output_field=models.CharField(),
+        )
+        queryset = self.annotate(anonymization_block=block)
+        return queryset.annotate(legal_hold=_longest_hold(today)) if hold else queryset
+
+    def anonymizable_now(self, today: date | None = None):
+        """What orders_anonymize would change now (anonymization_block is NULL)."""
+        return self.with_anonymization_block(today).filter(anonymization_block__isnull=True)
+
+    def under_active_hold(self, today: date | None = None):
+        """Orders with a legal hold in force, whatever their statuses."""
+        return self.filter(_under_hold(today))
 
 
 def _text(**kwargs):
@@ -169,10 +210,6 @@ class Order(models.Model):
         # Ids, never people: this string lands in admin history (LogEntry).
         return f"Order {self.pk}"
 
-    @property
-    def statuses_allow_anonymization(self) -> bool:
-        return statuses_allow_anonymization(status=self.status, payment=self.payment, shipping=self.shipping)
-
 
 class AddressKind(models.TextChoices):
     SHIPPING = "shipping"
@@ -201,10 +238,6 @@ class OrderAddress(models.Model):
 
     def __str__(self):
         return f"{self.kind} address of order {self.order_id}"
-
-    @property
-    def epcc_fields(self) -> tuple[str, ...]:
-        return SHIPPING_ADDRESS_FIELDS if self.kind == AddressKind.SHIPPING else BILLING_ADDRESS_FIELDS
 
 
 class OrderCustomAttribute(models.Model):

@@ -16,7 +16,7 @@ from core.errors import Problem
 from core.models import AuditRecord, ErasureRequest
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
-from orders.models import ANONYMIZABLE, LegalHold, Order
+from orders.models import AnonymizationBlock, LegalHold, Order
 from orders.services import orders_anonymization_review
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
@@ -207,37 +207,38 @@ DASHBOARD_RECENT_SHOWN = 15
 def dashboard() -> Dashboard:
     """The figures of the dashboard: one aggregate query per block, whatever the number of rows.
 
-    Which orders are eligible is decided by the ANONYMIZABLE rule in SQL,
-    never restated here.
+    Which orders may be anonymized, and why not, is read from
+    Order.objects.with_anonymization_block, never restated here.
     """
-    # Every order in one scan, grouped by its statuses: a few dozen groups.
+    # Every order in one scan, grouped by its statuses and its block: a few dozen groups.
     groups = (
-        Order.objects.values("status", "payment", "shipping", "anonymized")
-        .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
+        Order.objects.with_anonymization_block()
+        .values("status", "payment", "shipping", "anonymization_block")
+        .annotate(count=Count("pk"))
         .order_by()
     )
-    # Orders not yet anonymized under a hold in force, grouped the same way.
-    held_groups = (
-        Order.objects.filter(anonymized=False)
+    # Held orders that their statuses refuse anyway (their block names the statuses).
+    held_not_eligible = (
+        Order.objects.with_anonymization_block()
+        .filter(anonymization_block=AnonymizationBlock.STATUSES)
         .under_active_hold()
-        .values("status", "payment", "shipping")
-        .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
-        .order_by()
+        .count()
     )
-    orders_total = orders_anonymized = eligible = 0
+    orders_total = orders_anonymized = waiting = held = 0
     not_yet: list[StatusCount] = []
     for group in groups:
         orders_total += group["count"]
-        if group["anonymized"]:
+        block = group["anonymization_block"]
+        if block == AnonymizationBlock.ANONYMIZED:
             orders_anonymized += group["count"]
-        elif group["eligible"]:
-            eligible += group["eligible"]
-        else:
+        elif block == AnonymizationBlock.LEGAL_HOLD:
+            held += group["count"]
+        elif block == AnonymizationBlock.STATUSES:
             not_yet.append(
                 StatusCount(group["status"], group["payment"], group["shipping"], count=group["count"])
             )
-    held_groups = list(held_groups)
-    held = sum(group["eligible"] for group in held_groups)
+        else:
+            waiting += group["count"]
     not_yet.sort(key=lambda row: -row.count)
     usages = CodeUsage.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
     holds = list(
@@ -247,11 +248,11 @@ def dashboard() -> Dashboard:
     )
     recent = list(AuditRecord.objects.order_by("-at", "-id")[:DASHBOARD_RECENT_SHOWN])
     return Dashboard(
-        waiting=eligible - held,
+        waiting=waiting,
         not_yet=not_yet,
         not_yet_total=sum(row.count for row in not_yet),
         held=held,
-        held_not_eligible=sum(group["count"] - group["eligible"] for group in held_groups),
+        held_not_eligible=held_not_eligible,
         holds=holds,
         orders_total=orders_total,
         orders_anonymized=orders_anonymized,
