@@ -7,7 +7,7 @@ and filter and a large selection's counts read
 """
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
@@ -45,22 +45,21 @@ def orders_selection_counts(queryset) -> SelectionCounts:
 
     A test holds these counts to the review's.
     """
-
-    def blocked_by(block):
-        return Count("pk", filter=Q(anonymization_block=block))
-
-    counts = queryset.with_anonymization_block().aggregate(
-        selected=Count("pk"),
-        eligible=Count("pk", filter=Q(anonymization_block__isnull=True)),
-        already=blocked_by(AnonymizationBlock.ANONYMIZED),
-        statuses=blocked_by(AnonymizationBlock.STATUSES),
-        held=blocked_by(AnonymizationBlock.LEGAL_HOLD),
+    counts = dict(
+        queryset.with_anonymization_block()
+        .values("anonymization_block")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("anonymization_block", "count")
     )
     return SelectionCounts(
-        selected=counts["selected"],
-        eligible=counts["eligible"],
-        already_anonymized=counts["already"],
-        refused_by_reason={"not_eligible": counts["statuses"], "legal_hold": counts["held"]},
+        selected=sum(counts.values()),
+        eligible=counts.get(None, 0),
+        already_anonymized=counts.get(AnonymizationBlock.ANONYMIZED, 0),
+        refused_by_reason={
+            "not_eligible": counts.get(AnonymizationBlock.STATUSES, 0),
+            "legal_hold": counts.get(AnonymizationBlock.LEGAL_HOLD, 0),
+        },
     )
 
 
@@ -101,7 +100,7 @@ class CanBeAnonymizedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return orders_eligible(queryset)
         if self.value() == "statuses":
-            return queryset.with_anonymization_block().filter(anonymization_block=AnonymizationBlock.STATUSES)
+            return queryset.blocked_by(AnonymizationBlock.STATUSES)
         if self.value() == "hold":
             # Every held order not yet anonymized, whatever its statuses say.
             return queryset.filter(anonymized=False).under_active_hold()

@@ -10,7 +10,7 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import JSONObject, Upper
 from django.utils import timezone
 
@@ -115,13 +115,26 @@ BILLING_ADDRESS_FIELDS = (
 ADDRESS_PERSONAL_FIELDS = SHIPPING_ADDRESS_FIELDS  # the superset: every address column
 
 
-def _under_hold(today: date | None) -> Exists:
-    """True for an order with a legal hold in force on `today` (default: today)."""
-    return Exists(LegalHold.objects.active(today).filter(order=OuterRef("pk")))
+def under_hold(today: date | None = None) -> Q:
+    """An order with a legal hold in force on `today` (default: today), whatever its statuses.
+
+    An uncorrelated IN, so PostgreSQL hashes the (few) holds in force once
+    per statement instead of probing the holds' index once per order.
+    """
+    return Q(pk__in=LegalHold.objects.active(today).values("order_id"))
+
+
+def _blocks(today: date | None) -> tuple[tuple[str, Q], ...]:
+    """The rule: each reason an order may not be anonymized now, in the order it is asked."""
+    return (
+        (AnonymizationBlock.ANONYMIZED, Q(anonymized=True)),
+        (AnonymizationBlock.STATUSES, ~ANONYMIZABLE),
+        (AnonymizationBlock.LEGAL_HOLD, under_hold(today)),
+    )
 
 
 def _longest_hold(today: date | None) -> Subquery:
-    """The hold in force that lasts longest (no end first), as {"id", "reason", "ends_on"}; else NULL."""
+    """The hold in force that lasts longest (no end first), as {"id", "reason", "ends_on"}."""
     return Subquery(
         LegalHold.objects.active(today)
         .filter(order=OuterRef("pk"))
@@ -132,34 +145,52 @@ def _longest_hold(today: date | None) -> Subquery:
 
 class OrderQuerySet(models.QuerySet):
     def with_anonymization_block(self, today: date | None = None, *, hold: bool = False):
-        """Annotate `anonymization_block`: the rule "may be anonymized now, and if not, why".
+        """Annotate `anonymization_block`: may the order be anonymized now, and if not, why.
 
         An AnonymizationBlock value, or NULL when orders_anonymize would change
         the order now: already anonymized, else its statuses (not in
-        ANONYMIZABLE), else a legal hold in force on `today`. Every interface
-        reads this one expression (the service's review, the admin's counts,
-        filters and column, the dashboard, the retention job).
+        ANONYMIZABLE), else a legal hold in force on `today`. The service's
+        review, the admin's column and counts, the dashboard and the privacy
+        pages read it; `blocked_by` is the same rule as a filter.
 
         With `hold`, also `legal_hold`: the hold in force that lasts longest, as
         {"id", "reason", "ends_on"} (NULL when none), for the refusal's text.
         """
         block = Case(
-            When(anonymized=True, then=Value(AnonymizationBlock.ANONYMIZED)),
-            When(~ANONYMIZABLE, then=Value(AnonymizationBlock.STATUSES)),
-            When(_under_hold(today), then=Value(AnonymizationBlock.LEGAL_HOLD)),
+            *(When(condition, then=Value(block)) for block, condition in _blocks(today)),
             default=None,
             output_field=models.CharField(),
         )
         queryset = self.annotate(anonymization_block=block)
-        return queryset.annotate(legal_hold=_longest_hold(today)) if hold else queryset
+        if hold:
+            # Looked up only for the orders under a hold, not for every row.
+            queryset = queryset.annotate(legal_hold=Case(When(under_hold(today), then=_longest_hold(today))))
+        return queryset
+
+    def blocked_by(self, block: str | None, today: date | None = None):
+        """The orders whose anonymization_block would be `block` (None: may be anonymized now).
+
+        The annotation's rule as plain WHERE conditions, so the planner can
+        estimate them: filtering on the annotation's CASE it cannot, and walks
+        a whole table where an index would stop early. A test holds the two
+        forms together.
+        """
+        earlier = Q()
+        for candidate, condition in _blocks(today):
+            if candidate == block:
+                return self.filter(earlier & condition)
+            earlier &= ~condition
+        if block is not None:
+            raise ValueError(f"not an anonymization block: {block!r}")
+        return self.filter(earlier)
 
     def anonymizable_now(self, today: date | None = None):
-        """What orders_anonymize would change now (anonymization_block is NULL)."""
-        return self.with_anonymization_block(today).filter(anonymization_block__isnull=True)
+        """What orders_anonymize would change now."""
+        return self.blocked_by(None, today)
 
     def under_active_hold(self, today: date | None = None):
         """Orders with a legal hold in force, whatever their statuses."""
-        return self.filter(_under_hold(today))
+        return self.filter(under_hold(today))
 
 
 def _text(**kwargs):

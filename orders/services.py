@@ -111,7 +111,8 @@ def _review_chunk(
     flags = value_flags(ORDER_PERSONAL_FIELDS) if with_fields else {}
     found = {
         row[0]: row
-        for row in rows.with_anonymization_block(today, hold=True)
+        for row in rows.order_by()
+        .with_anonymization_block(today, hold=True)
         .annotate(**flags)
         .values_list("pk", "anonymization_block", "legal_hold", "status", "payment", "shipping", *flags)
     }

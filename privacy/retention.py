@@ -44,11 +44,7 @@ def orders_eligible_for_retention(*, cutoff: datetime) -> QuerySet:
 
 def orders_held_past_retention(*, cutoff: datetime) -> QuerySet:
     """Orders created before the cutoff that only a legal hold in force keeps as they are."""
-    return (
-        Order.objects.filter(created_at__lt=cutoff)
-        .with_anonymization_block()
-        .filter(anonymization_block=AnonymizationBlock.LEGAL_HOLD)
-    )
+    return Order.objects.filter(created_at__lt=cutoff).blocked_by(AnonymizationBlock.LEGAL_HOLD)
 
 
 def usages_eligible_for_retention(*, cutoff: datetime) -> QuerySet:

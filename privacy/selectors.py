@@ -16,7 +16,7 @@ from core.errors import Problem
 from core.models import AuditRecord, ErasureRequest
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
-from orders.models import AnonymizationBlock, LegalHold, Order
+from orders.models import AnonymizationBlock, LegalHold, Order, under_hold
 from orders.services import orders_anonymization_review
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
@@ -208,37 +208,26 @@ def dashboard() -> Dashboard:
     """The figures of the dashboard: one aggregate query per block, whatever the number of rows.
 
     Which orders may be anonymized, and why not, is read from
-    Order.objects.with_anonymization_block, never restated here.
+    Order.objects.with_anonymization_block (and its filter form,
+    blocked_by), never restated here.
     """
-    # Every order in one scan, grouped by its statuses and its block: a few dozen groups.
-    groups = (
+    # Every order in one scan, counted by its anonymization_block.
+    blocks = dict(
         Order.objects.with_anonymization_block()
-        .values("status", "payment", "shipping", "anonymization_block")
+        .values("anonymization_block")
         .annotate(count=Count("pk"))
         .order_by()
+        .values_list("anonymization_block", "count")
     )
-    # Held orders that their statuses refuse anyway (their block names the statuses).
-    held_not_eligible = (
-        Order.objects.with_anonymization_block()
-        .filter(anonymization_block=AnonymizationBlock.STATUSES)
-        .under_active_hold()
-        .count()
+    # The orders their statuses refuse, by status combination (a few dozen
+    # groups), with how many of them are held too.
+    refused = list(
+        Order.objects.blocked_by(AnonymizationBlock.STATUSES)
+        .values("status", "payment", "shipping")
+        .annotate(count=Count("pk"), held=Count("pk", filter=under_hold()))
+        .order_by()
     )
-    orders_total = orders_anonymized = waiting = held = 0
-    not_yet: list[StatusCount] = []
-    for group in groups:
-        orders_total += group["count"]
-        block = group["anonymization_block"]
-        if block == AnonymizationBlock.ANONYMIZED:
-            orders_anonymized += group["count"]
-        elif block == AnonymizationBlock.LEGAL_HOLD:
-            held += group["count"]
-        elif block == AnonymizationBlock.STATUSES:
-            not_yet.append(
-                StatusCount(group["status"], group["payment"], group["shipping"], count=group["count"])
-            )
-        else:
-            waiting += group["count"]
+    not_yet = [StatusCount(g["status"], g["payment"], g["shipping"], count=g["count"]) for g in refused]
     not_yet.sort(key=lambda row: -row.count)
     usages = CodeUsage.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
     holds = list(
@@ -248,14 +237,14 @@ def dashboard() -> Dashboard:
     )
     recent = list(AuditRecord.objects.order_by("-at", "-id")[:DASHBOARD_RECENT_SHOWN])
     return Dashboard(
-        waiting=waiting,
+        waiting=blocks.get(None, 0),
         not_yet=not_yet,
         not_yet_total=sum(row.count for row in not_yet),
-        held=held,
-        held_not_eligible=held_not_eligible,
+        held=blocks.get(AnonymizationBlock.LEGAL_HOLD, 0),
+        held_not_eligible=sum(group["held"] for group in refused),
         holds=holds,
-        orders_total=orders_total,
-        orders_anonymized=orders_anonymized,
+        orders_total=sum(blocks.values()),
+        orders_anonymized=blocks.get(AnonymizationBlock.ANONYMIZED, 0),
         usages_total=usages["total"],
         usages_anonymized=usages["anonymized"],
         recent=recent,

@@ -94,6 +94,10 @@ def test_the_annotation_and_the_python_rule_agree_on_every_combination(make_orde
 
     annotated = dict(Order.objects.with_anonymization_block().values_list("pk", "anonymization_block"))
     assert annotated == expected
+    for block in (None, *AnonymizationBlock.values):
+        assert set(Order.objects.blocked_by(block).values_list("pk", flat=True)) == {
+            pk for pk, expected_block in expected.items() if expected_block == block
+        }, block
     assert set(Order.objects.anonymizable_now().values_list("pk", flat=True)) == {
         pk for pk, block in expected.items() if block is None
     }
