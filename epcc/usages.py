@@ -15,7 +15,7 @@ from core.audit import Actor
 from core.models import Interface
 from epcc.documents.usages import usage_document, usage_documents, usages_epcc_json
 from epcc.pagination import EpccPagination
-from epcc.schema import batch_request_serializer, error_responses
+from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
 from epcc.usage_filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from epcc.views import (
     ActionPermissions,
@@ -31,11 +31,7 @@ from promotions.services import usages_anonymize
 PROMOTION_NOT_FOUND_DETAIL = "No rule promotion found with id {id}"
 
 
-def _object(name: str, fields: dict) -> type[serializers.Serializer]:
-    return type(name, (serializers.Serializer,), {**fields, "Meta": type("Meta", (), {"ref_name": name})})
-
-
-UsageDocumentSchema = _object(
+UsageDocumentSchema = serializer_class(
     "CodeUsage",
     {
         "id": serializers.UUIDField(),
@@ -46,17 +42,21 @@ UsageDocumentSchema = _object(
         "used_on": serializers.DateTimeField(),
         "customer_id": serializers.UUIDField(required=False),
         "customer_email": serializers.CharField(allow_null=True, allow_blank=True),
-        "meta": _object(
-            "CodeUsageMeta",
-            {"timestamps": _object("CodeUsageTimestamps", {"updated_at": serializers.DateTimeField()})()},
-        )(),
+        "meta": inline_serializer(
+            name="CodeUsageMeta",
+            fields={
+                "timestamps": inline_serializer(
+                    name="CodeUsageTimestamps", fields={"updated_at": serializers.DateTimeField()}
+                )
+            },
+        ),
         "updated_by": serializers.CharField(required=False, help_text="Who anonymized it, e.g. Key-<id>."),
         "anonymized": serializers.BooleanField(),
         "account_id": serializers.UUIDField(required=False),
     },
 )
 UsageAnonymizeRequest = batch_request_serializer("UsageAnonymizeRequest", "usage_ids", "code usages")
-UsageListSchema = _object("CodeUsageDocuments", {"data": UsageDocumentSchema(many=True)})
+UsageListSchema = serializer_class("CodeUsageDocuments", {"data": UsageDocumentSchema(many=True)})
 
 
 class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
