@@ -6,10 +6,9 @@ writes.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.audit import Actor
@@ -17,16 +16,8 @@ from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from epcc.documents.orders import order_document, orders_epcc_json
 from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
-from epcc.pagination import EpccPagination
 from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
-from epcc.views import (
-    ActionPermissions,
-    DocumentsListMixin,
-    EpccFilterBackend,
-    EpccSortBackend,
-    batch_ids,
-    documents_response,
-)
+from epcc.views import EpccViewSet, batch_ids, documents_response
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -121,19 +112,14 @@ OrderListSchema = serializer_class("OrderDocuments", {"data": OrderDocumentSchem
 OrderSingleSchema = serializer_class("OrderDocument", {"data": OrderDocumentSchema()})
 
 
-class OrderViewSet(
-    DocumentsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OrderViewSet(mixins.RetrieveModelMixin, EpccViewSet):
     queryset = Order.objects.all()
     documents_json = staticmethod(orders_epcc_json)
-    pagination_class = EpccPagination
-    permission_classes = [IsAuthenticated, ActionPermissions]
     required_permissions = {
         "list": ["orders.view_order"],
         "retrieve": ["orders.view_order"],
         "anonymize": ["orders.anonymize_order"],
     }
-    filter_backends = [EpccFilterBackend, EpccSortBackend]
     filterset_class = OrderFilterSet
     filter_fields = ORDER_FILTER_FIELDS
     filter_example = "eq(status,complete):like(email,*@example.com):ge(created_at,2024-01-01)"

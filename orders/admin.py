@@ -12,7 +12,7 @@ from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
-    LargeListAdmin,
+    ReadOnlyListAdmin,
     email_equals,
     looks_like_email,
     parse_uuid,
@@ -159,7 +159,9 @@ class LegalHoldInline(OrderPartInline):
 
 
 @admin.register(Order)
-class OrderAdmin(LargeListAdmin):
+class OrderAdmin(ReadOnlyListAdmin):
+    # Read-only: orders mirror EPCC, and only the anonymize action changes them
+    # (so an anonymized one cannot be edited back).
     actions = ["anonymize_selected_orders"]
     list_display = (
         short_id,
@@ -226,17 +228,6 @@ class OrderAdmin(LargeListAdmin):
     @admin.display(description="can be anonymized")
     def can_be_anonymized(self, order):
         return CAN_BE_ANONYMIZED[order.anonymization_block]
-
-    # Orders mirror EPCC: they are imported, never typed in, and only the
-    # anonymize action changes them (so an anonymized one cannot be edited back).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_anonymize_permission(self, request):
         return request.user.has_perm("orders.anonymize_order")
