@@ -306,8 +306,8 @@ class OrderItem(models.Model):
         indexes = [
             # An order's items in document order, read from the index alone (an
             # index-only scan): the orders' EPCC documents list item ids by position,
-            # and reading the item rows themselves cost half the time of writing
-            # 1,000 documents just after their orders were anonymized.
+            # and reading the item rows themselves was a large part of writing the
+            # documents just after their orders were anonymized.
             models.Index(fields=["order", "position", "id"], name="orderitem_order_position_idx"),
         ]
 
