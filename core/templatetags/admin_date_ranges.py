@@ -16,8 +16,6 @@ from django.utils import timezone
 
 register = template.Library()
 
-STEPS = {"year", "month", "day"}
-
 
 class _RangeQuerySet:
     """Stands in for `cl.queryset` where Django's tag reads it."""
