@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 
-from core.admin_lists import LargeListAdmin, parse_uuid
+from core.admin_lists import ReadOnlyListAdmin, parse_uuid
 from core.api_keys import api_key_create, api_key_revoke
 from core.models import ApiKey, AuditRecord, RecordType
 
@@ -110,7 +110,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditRecord)
-class AuditRecordAdmin(LargeListAdmin):
+class AuditRecordAdmin(ReadOnlyListAdmin):
     list_display = (
         "at",
         "action",
@@ -140,12 +140,3 @@ class AuditRecordAdmin(LargeListAdmin):
     @admin.display(description="fields")
     def changed_fields(self, record):
         return ", ".join(record.fields)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -91,3 +91,21 @@ class LargeListAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
     # Its date drill-down reads MIN/MAX only (core/templatetags/admin_date_ranges.py).
     change_list_template = "admin/ranged_date_change_list.html"
+
+
+class ReadOnlyListAdmin(LargeListAdmin):
+    """A large list nobody adds to, edits or deletes from in the admin.
+
+    Its records are imported (orders and usages mirror EPCC) or written by a
+    service (the audit trail); an admin action that calls a service may still
+    change them, with its own permission.
+    """
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -7,7 +7,6 @@ and the pages into messages. Message templates are constants tests assert on.
 from dataclasses import dataclass, field
 
 ORDERS_TITLE = "Could not anonymize orders"
-USAGES_TITLE = "Could not anonymize code usages"
 NOT_FOUND_TITLE = "Not Found"
 ORDER_NOT_ELIGIBLE_DETAIL = (
     "Order has status: order:{status}, payment:{payment}, shipping:{shipping}; "
@@ -48,11 +47,6 @@ class BatchRefused(PrivacyError):
         self.problems = problems
         self.status = 404 if any(p.status == 404 for p in problems) else 422
         super().__init__(f"{len(problems)} record(s) could not be anonymized")
-
-
-class BatchTooLarge(PrivacyError):
-    code = "batch_too_large"
-    status = 400
 
 
 CONCURRENT_UPDATE_DETAIL = (

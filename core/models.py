@@ -111,7 +111,7 @@ class AuditRecord(models.Model):
     actor = models.CharField(max_length=150, help_text="Username or API key id (Key-...).")
     # No database constraint on the two actor links: PostgreSQL checks a deferred
     # foreign key row by row at COMMIT, and those checks were most of the commit of
-    # a batch (about 24 ms per 1,000 records, 2.4 s per 100,000). Django still
+    # a batch (docs/performance.md has the figures). Django still
     # writes them from the actor it was given, and deleting a user or a key still
     # clears them (on_delete runs in Django); `actor` keeps the name either way.
     actor_user = models.ForeignKey(

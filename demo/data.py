@@ -703,9 +703,9 @@ def _indexes_and_constraints_dropped() -> list[str]:
     """Drop the demo tables' indexes, unique constraints and foreign keys (not primary keys);
     returns the statements that rebuild them.
 
-    Building an index once over a million rows is several times faster than
-    updating eight B-trees on every row, and one validating join is faster
-    than a deferred check per row at commit. Rebuilding checks every
+    Building an index once over a million rows costs far less than updating
+    eight B-trees on every row, and one validating join less than a deferred
+    check per row at commit. Rebuilding checks every
     constraint again, and the caller's transaction makes it all or nothing.
     """
     tables = [model._meta.db_table for model in DEMO_MODELS]

@@ -9,7 +9,7 @@ EPCC's `*` wildcard.
 
 import django_filters
 
-from epcc.filtering import DateOrDateTimeFilter, FilterField, LikeFilter, filterset_data, parse_filter
+from epcc.filtering import DateOrDateTimeFilter, FilterField, LikeFilter
 from orders.models import Order, OrderStatus, PaymentStatus, ShippingStatus
 
 # What EPCC's `filter` accepts on the order list (SPEC 3), field -> operators.
@@ -44,8 +44,3 @@ class OrderFilterSet(django_filters.FilterSet):
     class Meta:
         model = Order
         fields = []
-
-
-def order_filterset_data(text: str | None) -> dict[str, str]:
-    """OrderFilterSet data for an EPCC filter; raises FilterSyntaxError."""
-    return filterset_data(parse_filter(text, ORDER_FILTER_FIELDS))

@@ -6,10 +6,9 @@ writes.
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.audit import Actor
@@ -17,16 +16,8 @@ from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from epcc.documents.orders import order_document, orders_epcc_json
 from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
-from epcc.pagination import EpccPagination
-from epcc.schema import batch_request_serializer, error_responses
-from epcc.views import (
-    ActionPermissions,
-    DocumentsListMixin,
-    EpccFilterBackend,
-    EpccSortBackend,
-    batch_ids,
-    documents_response,
-)
+from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
+from epcc.views import EpccViewSet, batch_ids, documents_response
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -41,15 +32,11 @@ from orders.services import orders_anonymize
 # --- Schema of EPCC's order document (seed 002/003), as epcc.documents.orders writes it ---
 
 
-def _object(name: str, fields: dict) -> type[serializers.Serializer]:
-    return type(name, (serializers.Serializer,), {**fields, "Meta": type("Meta", (), {"ref_name": name})})
-
-
 def _text_fields(names) -> dict:
     return {name: serializers.CharField(required=False, allow_blank=True) for name in names}
 
 
-MoneySchema = _object(
+MoneySchema = serializer_class(
     "Money",
     {
         "amount": serializers.IntegerField(help_text="Minor units."),
@@ -57,8 +44,8 @@ MoneySchema = _object(
         "formatted": serializers.CharField(),
     },
 )
-RelatedSchema = _object("Related", {"type": serializers.CharField(), "id": serializers.UUIDField()})
-OrderDocumentSchema = _object(
+RelatedSchema = serializer_class("Related", {"type": serializers.CharField(), "id": serializers.UUIDField()})
+OrderDocumentSchema = serializer_class(
     "Order",
     {
         "type": serializers.ChoiceField(choices=["order"]),
@@ -67,60 +54,72 @@ OrderDocumentSchema = _object(
         "payment": serializers.ChoiceField(choices=PaymentStatus.values),
         "shipping": serializers.ChoiceField(choices=ShippingStatus.values),
         "anonymized": serializers.BooleanField(),
-        "customer": _object("OrderPerson", _text_fields(["name", "email"]))(required=False),
-        "contact": _object("OrderContact", _text_fields(["name", "email"]))(required=False),
-        "shipping_address": _object("ShippingAddress", _text_fields(SHIPPING_ADDRESS_FIELDS))(required=False),
-        "billing_address": _object("BillingAddress", _text_fields(BILLING_ADDRESS_FIELDS))(required=False),
+        "customer": inline_serializer(
+            name="OrderPerson", fields=_text_fields(["name", "email"]), required=False
+        ),
+        "contact": inline_serializer(
+            name="OrderContact", fields=_text_fields(["name", "email"]), required=False
+        ),
+        "shipping_address": inline_serializer(
+            name="ShippingAddress", fields=_text_fields(SHIPPING_ADDRESS_FIELDS), required=False
+        ),
+        "billing_address": inline_serializer(
+            name="BillingAddress", fields=_text_fields(BILLING_ADDRESS_FIELDS), required=False
+        ),
         "custom_attributes": serializers.DictField(
-            child=_object(
-                "CustomAttribute",
-                {
+            child=inline_serializer(
+                name="CustomAttribute",
+                fields={
                     "name": serializers.CharField(),
                     "type": serializers.CharField(),
                     "value": serializers.JSONField(allow_null=True),
                 },
-            )(),
+            ),
             required=False,
         ),
         "links": serializers.DictField(),
-        "meta": _object(
-            "OrderMeta",
-            {
-                "display_price": _object("DisplayPrice", {name: MoneySchema() for name in MONEY_FIELDS})(),
-                "timestamps": _object(
-                    "OrderTimestamps",
-                    {"created_at": serializers.DateTimeField(), "updated_at": serializers.DateTimeField()},
-                )(),
+        "meta": inline_serializer(
+            name="OrderMeta",
+            fields={
+                "display_price": inline_serializer(
+                    name="DisplayPrice", fields={name: MoneySchema() for name in MONEY_FIELDS}
+                ),
+                "timestamps": inline_serializer(
+                    name="OrderTimestamps",
+                    fields={
+                        "created_at": serializers.DateTimeField(),
+                        "updated_at": serializers.DateTimeField(),
+                    },
+                ),
             },
-        )(),
-        "relationships": _object(
-            "OrderRelationships",
-            {
-                "items": _object("OrderItems", {"data": RelatedSchema(many=True)})(),
-                "customer": _object("OrderCustomer", {"data": RelatedSchema()})(required=False),
-                "account": _object("OrderAccount", {"data": RelatedSchema()})(required=False),
+        ),
+        "relationships": inline_serializer(
+            name="OrderRelationships",
+            fields={
+                "items": inline_serializer(name="OrderItems", fields={"data": RelatedSchema(many=True)}),
+                "customer": inline_serializer(
+                    name="OrderCustomer", fields={"data": RelatedSchema()}, required=False
+                ),
+                "account": inline_serializer(
+                    name="OrderAccount", fields={"data": RelatedSchema()}, required=False
+                ),
             },
-        )(),
+        ),
     },
 )
 OrderAnonymizeRequest = batch_request_serializer("OrderAnonymizeRequest", "order_ids", "orders")
-OrderListSchema = _object("OrderDocuments", {"data": OrderDocumentSchema(many=True)})
-OrderSingleSchema = _object("OrderDocument", {"data": OrderDocumentSchema()})
+OrderListSchema = serializer_class("OrderDocuments", {"data": OrderDocumentSchema(many=True)})
+OrderSingleSchema = serializer_class("OrderDocument", {"data": OrderDocumentSchema()})
 
 
-class OrderViewSet(
-    DocumentsListMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OrderViewSet(mixins.RetrieveModelMixin, EpccViewSet):
     queryset = Order.objects.all()
     documents_json = staticmethod(orders_epcc_json)
-    pagination_class = EpccPagination
-    permission_classes = [IsAuthenticated, ActionPermissions]
     required_permissions = {
         "list": ["orders.view_order"],
         "retrieve": ["orders.view_order"],
         "anonymize": ["orders.anonymize_order"],
     }
-    filter_backends = [EpccFilterBackend, EpccSortBackend]
     filterset_class = OrderFilterSet
     filter_fields = ORDER_FILTER_FIELDS
     filter_example = "eq(status,complete):like(email,*@example.com):ge(created_at,2024-01-01)"

@@ -27,7 +27,6 @@ OFFSET_PARAM = "page[offset]"
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 MAX_OFFSET = 10000
-PAGE_META_FIELDS = ("limit", "offset", "current", "total")
 # Results counted exactly; past it `meta.results.total` is an estimate (see count_results).
 EXACT_COUNT_LIMIT = MAX_OFFSET + MAX_LIMIT
 

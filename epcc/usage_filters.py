@@ -7,7 +7,7 @@ Filter names follow epcc.filtering.filterset_data: `eq(field,v)` is `field`,
 
 import django_filters
 
-from epcc.filtering import DateOrDateTimeFilter, FilterField, filterset_data, parse_filter
+from epcc.filtering import DateOrDateTimeFilter, FilterField
 from promotions.models import CodeUsage, PromotionCode
 
 # What EPCC's `filter` accepts on usage lists (seed 001), field -> operators.
@@ -53,8 +53,3 @@ class CodeUsageFilterSet(django_filters.FilterSet):
         if not code_ids:
             return queryset.none()
         return queryset.filter(promotion_code_id__in=code_ids)
-
-
-def usage_filterset_data(text: str | None) -> dict[str, str]:
-    """CodeUsageFilterSet data for an EPCC filter; raises FilterSyntaxError."""
-    return filterset_data(parse_filter(text, USAGE_FILTER_FIELDS))

@@ -6,36 +6,23 @@ POST /v2/rule-promotions/usages/anonymize (and its alias /v2/promotions/usages/a
 """
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
 
 from core.audit import Actor
 from core.models import Interface
 from epcc.documents.usages import usage_document, usage_documents, usages_epcc_json
-from epcc.pagination import EpccPagination
-from epcc.schema import batch_request_serializer, error_responses
+from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
 from epcc.usage_filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
-from epcc.views import (
-    ActionPermissions,
-    DocumentsListMixin,
-    EpccFilterBackend,
-    EpccSortBackend,
-    batch_ids,
-    documents_response,
-)
+from epcc.views import EpccViewSet, batch_ids, documents_response
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymize
 
 PROMOTION_NOT_FOUND_DETAIL = "No rule promotion found with id {id}"
 
 
-def _object(name: str, fields: dict) -> type[serializers.Serializer]:
-    return type(name, (serializers.Serializer,), {**fields, "Meta": type("Meta", (), {"ref_name": name})})
-
-
-UsageDocumentSchema = _object(
+UsageDocumentSchema = serializer_class(
     "CodeUsage",
     {
         "id": serializers.UUIDField(),
@@ -46,32 +33,33 @@ UsageDocumentSchema = _object(
         "used_on": serializers.DateTimeField(),
         "customer_id": serializers.UUIDField(required=False),
         "customer_email": serializers.CharField(allow_null=True, allow_blank=True),
-        "meta": _object(
-            "CodeUsageMeta",
-            {"timestamps": _object("CodeUsageTimestamps", {"updated_at": serializers.DateTimeField()})()},
-        )(),
+        "meta": inline_serializer(
+            name="CodeUsageMeta",
+            fields={
+                "timestamps": inline_serializer(
+                    name="CodeUsageTimestamps", fields={"updated_at": serializers.DateTimeField()}
+                )
+            },
+        ),
         "updated_by": serializers.CharField(required=False, help_text="Who anonymized it, e.g. Key-<id>."),
         "anonymized": serializers.BooleanField(),
         "account_id": serializers.UUIDField(required=False),
     },
 )
 UsageAnonymizeRequest = batch_request_serializer("UsageAnonymizeRequest", "usage_ids", "code usages")
-UsageListSchema = _object("CodeUsageDocuments", {"data": UsageDocumentSchema(many=True)})
+UsageListSchema = serializer_class("CodeUsageDocuments", {"data": UsageDocumentSchema(many=True)})
 
 
-class CodeUsageViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+class CodeUsageViewSet(EpccViewSet):
     """Usages of one promotion (every code) or of one code of it (`code` in the path)."""
 
     queryset = CodeUsage.objects.all()
     documents_json = staticmethod(usages_epcc_json)
     documents_of = staticmethod(usage_documents)
-    pagination_class = EpccPagination
-    permission_classes = [IsAuthenticated, ActionPermissions]
     required_permissions = {
         "list": ["promotions.view_codeusage"],
         "anonymize": ["promotions.anonymize_codeusage"],
     }
-    filter_backends = [EpccFilterBackend, EpccSortBackend]
     filterset_class = CodeUsageFilterSet
     filter_fields = USAGE_FILTER_FIELDS
     filter_example = "ge(used_on,2024-08-01):lt(used_on,2024-09-01)"

@@ -6,9 +6,9 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
-from rest_framework import exceptions
+from rest_framework import exceptions, mixins, viewsets
 from rest_framework.filters import BaseFilterBackend
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 
 from epcc.filtering import (
     MAX_FILTER_LENGTH,
@@ -19,6 +19,7 @@ from epcc.filtering import (
     filterset_layers,
     parse_filter,
 )
+from epcc.pagination import EpccPagination
 
 # --- Permissions ----------------------------------------------------------------
 
@@ -200,3 +201,15 @@ class EpccSortBackend(BaseFilterBackend):
                 "schema": {"type": "string", "enum": list(view.sorts)},
             }
         ]
+
+
+# --- The base of every resource's viewset ------------------------------------------------
+
+
+class EpccViewSet(DocumentsListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A resource of the EPCC API: authenticated, each action's permissions named by
+    `required_permissions` (ActionPermissions), EPCC's paging, `filter` and `sort`."""
+
+    permission_classes = [IsAuthenticated, ActionPermissions]
+    pagination_class = EpccPagination
+    filter_backends = [EpccFilterBackend, EpccSortBackend]

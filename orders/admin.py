@@ -1,18 +1,18 @@
 """Orders in the admin: read-only (they mirror EPCC), with "Anonymize selected orders".
 
-The rule of who may be anonymized is never restated here: the list filter
-and a large selection's counts use `Order.objects.anonymizable()` and
-`LegalHold.objects.active()`, the action asks `orders_anonymization_review`
-(for every row shown) and calls `orders_anonymize`.
+The rule of who may be anonymized is never restated here: the list's column
+and filter and a large selection's counts read
+`Order.objects.with_anonymization_block()`, the action asks
+`orders_anonymization_review` (for every row shown) and calls `orders_anonymize`.
 """
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count
 from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
-    LargeListAdmin,
+    ReadOnlyListAdmin,
     email_equals,
     looks_like_email,
     parse_uuid,
@@ -22,47 +22,43 @@ from core.admin_lists import (
 from core.formats import format_money
 from core.models import Interface
 from orders.models import (
-    ANONYMIZABLE,
     MONEY_FIELDS,
     ORDER_PERSONAL_FIELDS,
     SHIPPING_ADDRESS_FIELDS,
+    AnonymizationBlock,
     LegalHold,
     Order,
     OrderAddress,
     OrderCustomAttribute,
     OrderItem,
-    statuses_allow_anonymization,
 )
 from orders.services import orders_anonymization_review, orders_anonymize
 
 
 def orders_eligible(queryset):
-    """Orders the service would change now: not yet anonymized, statuses allow, no active hold."""
+    """Orders the service would change now."""
     return queryset.anonymizable_now()
 
 
 def orders_selection_counts(queryset) -> SelectionCounts:
-    """A selection's split, in two aggregate queries, classified as the review classifies.
+    """A selection's split in one aggregate query, classified as the review classifies.
 
-    The review looks at `anonymized` first, then the statuses, then the holds;
-    so an order neither anonymized, nor refused by its statuses, nor eligible
-    is refused by a hold. A test holds these counts to the review's.
+    A test holds these counts to the review's.
     """
-    counts = queryset.aggregate(
-        selected=Count("pk"),
-        already=Count("pk", filter=Q(anonymized=True)),
-        statuses=Count("pk", filter=Q(anonymized=False) & ~ANONYMIZABLE),
+    counts = dict(
+        queryset.with_anonymization_block()
+        .values("anonymization_block")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("anonymization_block", "count")
     )
-    eligible = orders_eligible(queryset).count()
     return SelectionCounts(
-        selected=counts["selected"],
-        eligible=eligible,
-        already_anonymized=counts["already"],
+        selected=sum(counts.values()),
+        eligible=counts.get(None, 0),
+        already_anonymized=counts.get(AnonymizationBlock.ANONYMIZED, 0),
         refused_by_reason={
-            "not_eligible": counts["statuses"],
-            # Two statements may see two states of a changing table; the page's
-            # counts are advisory (the service decides under lock), never negative.
-            "legal_hold": max(0, counts["selected"] - counts["already"] - counts["statuses"] - eligible),
+            "not_eligible": counts.get(AnonymizationBlock.STATUSES, 0),
+            "legal_hold": counts.get(AnonymizationBlock.LEGAL_HOLD, 0),
         },
     )
 
@@ -80,6 +76,15 @@ ORDERS = AnonymizationTarget(
 )
 
 
+# The list's column, by anonymization_block.
+CAN_BE_ANONYMIZED = {
+    None: "yes",
+    AnonymizationBlock.ANONYMIZED: "done",
+    AnonymizationBlock.STATUSES: "no: statuses",
+    AnonymizationBlock.LEGAL_HOLD: "no: legal hold",
+}
+
+
 class CanBeAnonymizedFilter(admin.SimpleListFilter):
     title = "can be anonymized"
     parameter_name = "can_be_anonymized"
@@ -95,8 +100,9 @@ class CanBeAnonymizedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return orders_eligible(queryset)
         if self.value() == "statuses":
-            return queryset.filter(anonymized=False).exclude(ANONYMIZABLE)
+            return queryset.blocked_by(AnonymizationBlock.STATUSES)
         if self.value() == "hold":
+            # Every held order not yet anonymized, whatever its statuses say.
             return queryset.filter(anonymized=False).under_active_hold()
         return queryset
 
@@ -153,7 +159,9 @@ class LegalHoldInline(OrderPartInline):
 
 
 @admin.register(Order)
-class OrderAdmin(LargeListAdmin):
+class OrderAdmin(ReadOnlyListAdmin):
+    # Read-only: orders mirror EPCC, and only the anonymize action changes them
+    # (so an anonymized one cannot be edited back).
     actions = ["anonymize_selected_orders"]
     list_display = (
         short_id,
@@ -205,8 +213,7 @@ class OrderAdmin(LargeListAdmin):
         )
 
     def get_queryset(self, request):
-        on_hold = LegalHold.objects.active().filter(order=OuterRef("pk"))
-        return super().get_queryset(request).annotate(on_hold=Exists(on_hold))
+        return super().get_queryset(request).with_anonymization_block()
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -220,24 +227,7 @@ class OrderAdmin(LargeListAdmin):
 
     @admin.display(description="can be anonymized")
     def can_be_anonymized(self, order):
-        if order.anonymized:
-            return "done"
-        if not statuses_allow_anonymization(
-            status=order.status, payment=order.payment, shipping=order.shipping
-        ):
-            return "no: statuses"
-        return "no: legal hold" if order.on_hold else "yes"
-
-    # Orders mirror EPCC: they are imported, never typed in, and only the
-    # anonymize action changes them (so an anonymized one cannot be edited back).
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return CAN_BE_ANONYMIZED[order.anonymization_block]
 
     def has_anonymize_permission(self, request):
         return request.user.has_perm("orders.anonymize_order")

@@ -6,11 +6,12 @@ string stays an empty string. Both stay as they are when anonymized.
 """
 
 import uuid
+from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import JSONObject, Upper
 from django.utils import timezone
 
 
@@ -50,10 +51,25 @@ ANONYMIZABLE = (
 
 
 def statuses_allow_anonymization(*, status: str, payment: str, shipping: str) -> bool:
-    """The Python twin of ANONYMIZABLE; a test holds the two together."""
+    """ANONYMIZABLE for statuses not in the database (demo data being generated).
+
+    A test holds it to `Order.objects.with_anonymization_block()` on every combination.
+    """
     return (
         status in ANONYMIZABLE_STATUS or payment in ANONYMIZABLE_PAYMENT or shipping in ANONYMIZABLE_SHIPPING
     )
+
+
+class AnonymizationBlock(models.TextChoices):
+    """Why an order may not be anonymized now, asked in this order; NULL when it may.
+
+    An order already anonymized is not refused (anonymizing it again changes
+    nothing), but there is nothing left to do to it either.
+    """
+
+    ANONYMIZED = "anonymized"
+    STATUSES = "statuses"
+    LEGAL_HOLD = "legal_hold"
 
 
 MONEY_FIELDS = (
@@ -99,26 +115,82 @@ BILLING_ADDRESS_FIELDS = (
 ADDRESS_PERSONAL_FIELDS = SHIPPING_ADDRESS_FIELDS  # the superset: every address column
 
 
-def _held_order_ids():
-    """The ids of orders with a legal hold in force today, as a subquery."""
-    return LegalHold.objects.active().values("order_id")
+def under_hold(today: date | None = None) -> Q:
+    """An order with a legal hold in force on `today` (default: today), whatever its statuses.
+
+    An uncorrelated IN, so PostgreSQL hashes the (few) holds in force once
+    per statement instead of probing the holds' index once per order.
+    """
+    return Q(pk__in=LegalHold.objects.active(today).values("order_id"))
+
+
+def _blocks(today: date | None) -> tuple[tuple[str, Q], ...]:
+    """The rule: each reason an order may not be anonymized now, in the order it is asked."""
+    return (
+        (AnonymizationBlock.ANONYMIZED, Q(anonymized=True)),
+        (AnonymizationBlock.STATUSES, ~ANONYMIZABLE),
+        (AnonymizationBlock.LEGAL_HOLD, under_hold(today)),
+    )
+
+
+def _longest_hold(today: date | None) -> Subquery:
+    """The hold in force that lasts longest (no end first), as {"id", "reason", "ends_on"}."""
+    return Subquery(
+        LegalHold.objects.active(today)
+        .filter(order=OuterRef("pk"))
+        .order_by(F("ends_on").desc(nulls_first=True), "-created_at")
+        .values(json=JSONObject(id="id", reason="reason", ends_on="ends_on"))[:1]
+    )
 
 
 class OrderQuerySet(models.QuerySet):
-    def anonymizable(self):
-        """Orders whose statuses allow anonymization (holds not considered)."""
-        return self.filter(ANONYMIZABLE)
+    def with_anonymization_block(self, today: date | None = None, *, hold: bool = False):
+        """Annotate `anonymization_block`: may the order be anonymized now, and if not, why.
 
-    def under_active_hold(self):
-        """Orders with a legal hold in force today."""
-        return self.filter(pk__in=_held_order_ids())
+        An AnonymizationBlock value, or NULL when orders_anonymize would change
+        the order now: already anonymized, else its statuses (not in
+        ANONYMIZABLE), else a legal hold in force on `today`. The service's
+        review, the admin's column and counts, the dashboard and the privacy
+        pages read it; `blocked_by` is the same rule as a filter.
 
-    def anonymizable_now(self):
-        """What orders_anonymize would change now: statuses allow, not yet anonymized, no hold in force.
-
-        The set-based twin of the service's per-order review; tests hold the two together.
+        With `hold`, also `legal_hold`: the hold in force that lasts longest, as
+        {"id", "reason", "ends_on"} (NULL when none), for the refusal's text.
         """
-        return self.anonymizable().filter(anonymized=False).exclude(pk__in=_held_order_ids())
+        block = Case(
+            *(When(condition, then=Value(block)) for block, condition in _blocks(today)),
+            default=None,
+            output_field=models.CharField(),
+        )
+        queryset = self.annotate(anonymization_block=block)
+        if hold:
+            # Looked up only for the orders under a hold, not for every row.
+            queryset = queryset.annotate(legal_hold=Case(When(under_hold(today), then=_longest_hold(today))))
+        return queryset
+
+    def blocked_by(self, block: str | None, today: date | None = None):
+        """The orders whose anonymization_block would be `block` (None: may be anonymized now).
+
+        The annotation's rule as plain WHERE conditions, so the planner can
+        estimate them: filtering on the annotation's CASE it cannot, and walks
+        a whole table where an index would stop early. A test holds the two
+        forms together.
+        """
+        earlier = Q()
+        for candidate, condition in _blocks(today):
+            if candidate == block:
+                return self.filter(earlier & condition)
+            earlier &= ~condition
+        if block is not None:
+            raise ValueError(f"not an anonymization block: {block!r}")
+        return self.filter(earlier)
+
+    def anonymizable_now(self, today: date | None = None):
+        """What orders_anonymize would change now."""
+        return self.blocked_by(None, today)
+
+    def under_active_hold(self, today: date | None = None):
+        """Orders with a legal hold in force, whatever their statuses."""
+        return self.filter(under_hold(today))
 
 
 def _text(**kwargs):
@@ -169,10 +241,6 @@ class Order(models.Model):
         # Ids, never people: this string lands in admin history (LogEntry).
         return f"Order {self.pk}"
 
-    @property
-    def statuses_allow_anonymization(self) -> bool:
-        return statuses_allow_anonymization(status=self.status, payment=self.payment, shipping=self.shipping)
-
 
 class AddressKind(models.TextChoices):
     SHIPPING = "shipping"
@@ -201,10 +269,6 @@ class OrderAddress(models.Model):
 
     def __str__(self):
         return f"{self.kind} address of order {self.order_id}"
-
-    @property
-    def epcc_fields(self) -> tuple[str, ...]:
-        return SHIPPING_ADDRESS_FIELDS if self.kind == AddressKind.SHIPPING else BILLING_ADDRESS_FIELDS
 
 
 class OrderCustomAttribute(models.Model):
@@ -242,8 +306,8 @@ class OrderItem(models.Model):
         indexes = [
             # An order's items in document order, read from the index alone (an
             # index-only scan): the orders' EPCC documents list item ids by position,
-            # and reading the item rows themselves cost half the time of writing
-            # 1,000 documents just after their orders were anonymized.
+            # and reading the item rows themselves was a large part of writing the
+            # documents just after their orders were anonymized.
             models.Index(fields=["order", "position", "id"], name="orderitem_order_position_idx"),
         ]
 

@@ -42,11 +42,11 @@ from orders.models import (
     BILLING_ADDRESS_FIELDS,
     ORDER_PERSONAL_FIELDS,
     AddressKind,
+    AnonymizationBlock,
     LegalHold,
     Order,
     OrderAddress,
     OrderCustomAttribute,
-    statuses_allow_anonymization,
 )
 
 # Model field -> the name EPCC's document gives it; audit records use these.
@@ -100,38 +100,22 @@ def _attributes_with_value(order_ids):
     )
 
 
-def _active_holds(order_ids, today: date) -> dict[uuid.UUID, LegalHold]:
-    """The hold that lasts longest, per held order."""
-    holds: dict[uuid.UUID, LegalHold] = {}
-    for hold in (
-        LegalHold.objects.active(today)
-        .filter(order_id__in_array=Ids(order_ids))
-        .only("id", "order_id", "reason", "ends_on")
-    ):
-        current = holds.get(hold.order_id)
-        if (
-            current is None
-            or current.ends_on is not None
-            and (hold.ends_on is None or hold.ends_on > current.ends_on)
-        ):
-            holds[hold.order_id] = hold
-    return holds
-
-
 def _review_chunk(
     review: Review, ids: list[uuid.UUID], *, lock: bool, today: date, with_fields: bool
 ) -> None:
-    rows = Order.objects.filter(pk__in_array=Ids(ids)).order_by("pk")
+    rows = Order.objects.filter(pk__in_array=Ids(ids))
     if lock:
-        rows = rows.select_for_update()
+        # Its own statement, before the one that reads the rule: that one's
+        # snapshot then sees a hold placed while this waited for the lock.
+        list(rows.order_by("pk").select_for_update().values_list("pk", flat=True))
     flags = value_flags(ORDER_PERSONAL_FIELDS) if with_fields else {}
     found = {
         row[0]: row
-        for row in rows.annotate(**flags).values_list(
-            "pk", "status", "payment", "shipping", "anonymized", *flags
-        )
+        for row in rows.order_by()
+        .with_anonymization_block(today, hold=True)
+        .annotate(**flags)
+        .values_list("pk", "anonymization_block", "legal_hold", "status", "payment", "shipping", *flags)
     }
-    holds = _active_holds(ids, today)
 
     to_mask = []
     for pk in ids:
@@ -139,20 +123,30 @@ def _review_chunk(
         if row is None:
             review.problems[pk] = order_problem_not_found(pk)
             continue
-        _, status, payment, shipping, anonymized, *has_value = row
-        if anonymized:
+        _, block, hold, status, payment, shipping, *has_value = row
+        if block == AnonymizationBlock.ANONYMIZED:
             review.already_anonymized.append(pk)
-        elif not statuses_allow_anonymization(status=status, payment=payment, shipping=shipping):
+        elif block == AnonymizationBlock.STATUSES:
             review.problems[pk] = order_problem_not_eligible(
                 pk, status=status, payment=payment, shipping=shipping
             )
-        elif pk in holds:
-            review.problems[pk] = order_problem_on_hold(pk, holds[pk])
+        elif block == AnonymizationBlock.LEGAL_HOLD:
+            review.problems[pk] = order_problem_on_hold(pk, _hold_of(hold))
         else:
             review.eligible[pk] = list(_order_field_names(tuple(has_value))) if with_fields else []
             to_mask.append(pk)
     if to_mask and with_fields:
         _add_related_fields(review.eligible, to_mask)
+
+
+def _hold_of(hold: dict) -> LegalHold:
+    """The `legal_hold` annotation ({"id", "reason", "ends_on"}) as an unsaved LegalHold."""
+    ends_on = hold["ends_on"]
+    return LegalHold(
+        id=uuid.UUID(hold["id"]),
+        reason=hold["reason"],
+        ends_on=date.fromisoformat(ends_on) if ends_on else None,
+    )
 
 
 @functools.cache
@@ -286,8 +280,9 @@ def orders_anonymization_review(
     """What anonymizing these orders would do, and why each refused one is refused.
 
     Changes nothing. With `lock`, the caller's transaction holds the orders'
-    rows (primary-key order) until it ends; holds are read by a statement of
-    their own after the lock, so one placed while this waited is seen.
+    rows (primary-key order) until it ends, and the rule
+    (Order.objects.with_anonymization_block) is read by a statement of its
+    own after the lock, so a hold placed while this waited is seen.
     Without `with_fields`, the eligible orders' field names are left empty
     and no personal column is read (the anonymizing service learns them from
     its UPDATEs). Raises ValueError for a non-UUID id.

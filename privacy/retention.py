@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from core.audit import Actor
 from core.errors import BatchRefused
 from core.models import Interface
-from orders.models import Order
+from orders.models import AnonymizationBlock, Order
 from orders.services import orders_anonymize
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
@@ -37,18 +37,14 @@ class RetentionSummary:
     refused: int = 0  # refused by the service: changed (held, status, deleted) after selection
 
 
-def orders_past_retention(*, cutoff: datetime) -> QuerySet:
-    """Orders created before the cutoff whose statuses allow anonymization, not yet anonymized."""
-    return Order.objects.anonymizable().filter(anonymized=False, created_at__lt=cutoff)
-
-
 def orders_eligible_for_retention(*, cutoff: datetime) -> QuerySet:
-    """Orders the retention job would anonymize: past retention and not under an active hold."""
+    """Orders created before the cutoff that orders_anonymize would change now."""
     return Order.objects.filter(created_at__lt=cutoff).anonymizable_now()
 
 
 def orders_held_past_retention(*, cutoff: datetime) -> QuerySet:
-    return orders_past_retention(cutoff=cutoff).under_active_hold()
+    """Orders created before the cutoff that only a legal hold in force keeps as they are."""
+    return Order.objects.filter(created_at__lt=cutoff).blocked_by(AnonymizationBlock.LEGAL_HOLD)
 
 
 def usages_eligible_for_retention(*, cutoff: datetime) -> QuerySet:

@@ -16,7 +16,7 @@ from core.errors import Problem
 from core.models import AuditRecord, ErasureRequest
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
-from orders.models import ANONYMIZABLE, LegalHold, Order
+from orders.models import AnonymizationBlock, LegalHold, Order, under_hold
 from orders.services import orders_anonymization_review
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymization_review
@@ -207,37 +207,27 @@ DASHBOARD_RECENT_SHOWN = 15
 def dashboard() -> Dashboard:
     """The figures of the dashboard: one aggregate query per block, whatever the number of rows.
 
-    Which orders are eligible is decided by the ANONYMIZABLE rule in SQL,
-    never restated here.
+    Which orders may be anonymized, and why not, is read from
+    Order.objects.with_anonymization_block (and its filter form,
+    blocked_by), never restated here.
     """
-    # Every order in one scan, grouped by its statuses: a few dozen groups.
-    groups = (
-        Order.objects.values("status", "payment", "shipping", "anonymized")
-        .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
+    # Every order in one scan, counted by its anonymization_block.
+    blocks = dict(
+        Order.objects.with_anonymization_block()
+        .values("anonymization_block")
+        .annotate(count=Count("pk"))
         .order_by()
+        .values_list("anonymization_block", "count")
     )
-    # Orders not yet anonymized under a hold in force, grouped the same way.
-    held_groups = (
-        Order.objects.filter(anonymized=False)
-        .under_active_hold()
+    # The orders their statuses refuse, by status combination (a few dozen
+    # groups), with how many of them are held too.
+    refused = list(
+        Order.objects.blocked_by(AnonymizationBlock.STATUSES)
         .values("status", "payment", "shipping")
-        .annotate(count=Count("pk"), eligible=Count("pk", filter=ANONYMIZABLE))
+        .annotate(count=Count("pk"), held=Count("pk", filter=under_hold()))
         .order_by()
     )
-    orders_total = orders_anonymized = eligible = 0
-    not_yet: list[StatusCount] = []
-    for group in groups:
-        orders_total += group["count"]
-        if group["anonymized"]:
-            orders_anonymized += group["count"]
-        elif group["eligible"]:
-            eligible += group["eligible"]
-        else:
-            not_yet.append(
-                StatusCount(group["status"], group["payment"], group["shipping"], count=group["count"])
-            )
-    held_groups = list(held_groups)
-    held = sum(group["eligible"] for group in held_groups)
+    not_yet = [StatusCount(g["status"], g["payment"], g["shipping"], count=g["count"]) for g in refused]
     not_yet.sort(key=lambda row: -row.count)
     usages = CodeUsage.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
     holds = list(
@@ -247,14 +237,14 @@ def dashboard() -> Dashboard:
     )
     recent = list(AuditRecord.objects.order_by("-at", "-id")[:DASHBOARD_RECENT_SHOWN])
     return Dashboard(
-        waiting=eligible - held,
+        waiting=blocks.get(None, 0),
         not_yet=not_yet,
         not_yet_total=sum(row.count for row in not_yet),
-        held=held,
-        held_not_eligible=sum(group["count"] - group["eligible"] for group in held_groups),
+        held=blocks.get(AnonymizationBlock.LEGAL_HOLD, 0),
+        held_not_eligible=sum(group["held"] for group in refused),
         holds=holds,
-        orders_total=orders_total,
-        orders_anonymized=orders_anonymized,
+        orders_total=sum(blocks.values()),
+        orders_anonymized=blocks.get(AnonymizationBlock.ANONYMIZED, 0),
         usages_total=usages["total"],
         usages_anonymized=usages["anonymized"],
         recent=recent,

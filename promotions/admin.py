@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
-    LargeListAdmin,
+    ReadOnlyListAdmin,
     email_equals,
     looks_like_email,
     parse_uuid,
@@ -65,7 +65,7 @@ class PromotionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CodeUsage)
-class CodeUsageAdmin(LargeListAdmin):
+class CodeUsageAdmin(ReadOnlyListAdmin):
     actions = ["anonymize_selected_code_usages"]
     list_display = (short_id, "used_on", "code", "promotion", "customer_email", "times_used", "anonymized")
     list_select_related = ("promotion",)
@@ -89,15 +89,6 @@ class CodeUsageAdmin(LargeListAdmin):
         # A code: through its (few) PromotionCode rows, so the usage indexes
         # that lead with promotion_code serve the search.
         return queryset.filter(promotion_code__in=PromotionCode.objects.named(term)), False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_anonymize_permission(self, request):
         return request.user.has_perm("promotions.anonymize_codeusage")

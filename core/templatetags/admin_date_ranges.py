@@ -1,8 +1,8 @@
 """A date drill-down for large admin lists that never scans the whole table.
 
 Django's `date_hierarchy` lists the years (months, days) that hold rows with
-`SELECT DISTINCT date_trunc(...)`, which reads every row: seconds on a million
-usages. This one asks only for the first and last date (MIN and MAX, served by
+`SELECT DISTINCT date_trunc(...)`, which reads every row of a large table on
+every page view. This one asks only for the first and last date (MIN and MAX, served by
 the column's index) and offers every period between them; a period without
 rows simply shows an empty list.
 """
@@ -15,8 +15,6 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 register = template.Library()
-
-STEPS = {"year", "month", "day"}
 
 
 class _RangeQuerySet:

@@ -7,8 +7,8 @@ core.formats.format_money, which tests hold to sql_format_money.
 Documents are written as JSON text by concatenation rather than with
 json_build_object, for two reasons: EPCC leaves out the keys it has no value
 for (an `optional_member` whose value is NULL vanishes, as concat_ws skips
-NULLs), and json_build_object costs about 2 µs a call, which made it most of
-the time of a batch of documents. Values that need no escaping (uuids,
+NULLs), and json_build_object, called once per member, made up most of the
+time of a batch of documents (docs/performance.md has the figures). Values that need no escaping (uuids,
 numbers, booleans, timestamps, the known currencies) are written as they are;
 free text goes through to_json.
 

@@ -40,11 +40,11 @@ def change_statuses_and_wait(order_id, ready: threading.Event, release: threadin
 
 
 def anonymize_pausing_after_the_lock(order_ids, locked: threading.Event, release: threading.Event):
-    """orders_anonymize, stopped right after it read (and locked) the orders, until released."""
+    """orders_anonymize, stopped right after it locked the orders and read their rule, until released."""
 
     def pause(execute, sql, params, many, context):
         result = execute(sql, params, many, context)
-        if sql.startswith("SELECT") and 'FROM "orders_order"' in sql and not locked.is_set():
+        if sql.startswith("SELECT") and '"anonymization_block"' in sql and not locked.is_set():
             locked.set()
             assert release.wait(LOCK_WAIT_SECONDS)
         return result
