@@ -1,7 +1,8 @@
 """Real-browser tests: Playwright driving Debian's chromium (`make chromium` installs it).
 
 Use the `page` fixture (a fresh page, with pytest-django's `live_server` running) and
-`screenshot(name)` (saved under test-artifacts/). A plugin of the root conftest: tests/<app>/test_*_browser.py files get the `browser` marker.
+`screenshot(name)` (saved under test-artifacts/). A plugin of the root conftest:
+tests/<app>/test_*_browser.py files get the `browser` marker.
 """
 
 import os
