@@ -52,7 +52,8 @@ def test_a_database_url_of_another_kind_is_refused():
     result = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
-        env=clean | {"DJANGO_SETTINGS_MODULE": "backoffice.settings", "DATABASE_URL": "mysql://root@127.0.0.1/x"},
+        env=clean
+        | {"DJANGO_SETTINGS_MODULE": "backoffice.settings", "DATABASE_URL": "mysql://root@127.0.0.1/x"},
         capture_output=True,
         text=True,
         check=False,
