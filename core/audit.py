@@ -47,10 +47,10 @@ class ChangedGroups:
 
     `groups` holds (field names, ids of the records whose changed fields they
     are) pairs: records share a handful of field lists, so each list is sent
-    once however many records it names.
+    once however many records it names. An id is a UUID or its text.
     """
 
-    groups: list[tuple[tuple[str, ...], list[uuid.UUID]]]
+    groups: list[tuple[tuple[str, ...], list[uuid.UUID | str]]]
 
 
 # The one audit INSERT. Every record of a batch shares its values but two:

@@ -192,13 +192,13 @@ def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid
         fields[order_id].append(_attribute_field_name(name))
 
 
-def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str, ...], list[uuid.UUID]]]:
+def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str, ...], list[str]]]:
     """Mask these orders in one statement (orders.masking_sql), reporting them grouped by the fields masked.
 
-    Returns (EPCC field names, sorted, and the ids of the orders whose
-    fields they are) per distinct list of fields.
+    Returns (EPCC field names, sorted, and the ids, as text, of the orders
+    whose fields they are) per distinct list of fields.
     """
-    merged: dict[tuple[str, ...], list[uuid.UUID]] = {}
+    merged: dict[tuple[str, ...], list[str]] = {}
     for row in mask_orders(order_ids, now=now, mask=mask()):
         names = [
             *_order_field_names(row[ORDER_FLAGS]),
