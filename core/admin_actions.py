@@ -262,12 +262,9 @@ def history_repr_pattern(model) -> tuple[str, str]:
     found = set()
     for probe in (uuid.UUID(int=1), uuid.UUID(int=2)):
         instance.pk = probe
-        text = str(instance)
-        if text.count(str(probe)) != 1:
-            found.clear()
-            break
-        found.add(tuple(text.split(str(probe))))
-    if len(found) != 1:
+        parts = tuple(str(instance).split(str(probe)))
+        found.add(parts if len(parts) == 2 else None)
+    if len(found) != 1 or None in found:
         raise ImproperlyConfigured(
             f"{model.__name__}.__str__ must show the record's id and nothing else that varies "
             "(the admin history of an anonymization names each record by its id alone)."
