@@ -20,6 +20,7 @@ text. Confirming is the same for both: the service checks everything again
 under lock and is the authority.
 """
 
+import functools
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -30,14 +31,15 @@ from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import model_ngettext
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
 from django.template.response import TemplateResponse
 from django.utils import timezone
+from psycopg import sql
 
 from core.audit import Actor
-from core.batches import CHUNK_SIZE, Outcome, Review
+from core.batches import Outcome, Review
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.lookups import Ids
 
@@ -122,6 +124,7 @@ def selected_ids(queryset) -> list[uuid.UUID]:
 
 def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarget):
     """Confirm, then anonymize the selected records through the service (see module doc)."""
+    history_repr_pattern(modeladmin.model)  # a model the history cannot name fails here, first
     if request.POST.get("post"):
         if not modeladmin.has_anonymize_permission(request):
             raise PermissionDenied
@@ -223,88 +226,91 @@ def log_anonymization(user, model, masked_fields: str, outcome: Outcome) -> None
 
     The message names the fields, never a value, and the audit batch that
     lists each record's changed fields exactly. The object's repr is built
-    from its id alone (the models' `__str__` name ids), so nothing personal
-    is read or written for it.
+    from its id alone (the models' `__str__` name ids, see
+    history_repr_pattern), so nothing personal is read or written for it.
     """
     if not outcome.changed:
         return
-    message = f"Anonymized (audit batch {outcome.batch_id}): {masked_fields} masked where set."
-    content_type_id = ContentType.objects.get_for_model(model).pk
-    template = _repr_template(model)
-    if template is not None:
-        _log_entries_insert_sql(user.pk, content_type_id, message, outcome.changed, template)
-        return
-    object_ids = [str(pk) for pk in outcome.changed]
-    # One instance, its pk set per record: building 100,000 instances took seconds.
-    instance = model()
-    object_reprs = []
-    for pk in outcome.changed:
-        instance.pk = pk
-        object_reprs.append(str(instance)[:200])
-    LogEntry.objects.bulk_create(
-        [
-            LogEntry(
-                user_id=user.pk,
-                content_type_id=content_type_id,
-                object_id=object_id,
-                object_repr=object_repr,
-                action_flag=CHANGE,
-                change_message=message,
-            )
-            for object_id, object_repr in zip(object_ids, object_reprs, strict=True)
-        ],
-        batch_size=CHUNK_SIZE,
-    )
+    prefix, suffix = history_repr_pattern(model)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _log_entries_insert_sql(),
+            {
+                "action_time": timezone.now(),
+                "user": user.pk,
+                "content_type": ContentType.objects.get_for_model(model).pk,
+                "action_flag": CHANGE,
+                "change_message": (
+                    f"Anonymized (audit batch {outcome.batch_id}): {masked_fields} masked where set."
+                ),
+                "repr_prefix": prefix,
+                "repr_suffix": suffix,
+                "object_ids": Ids(outcome.changed).array_literal(),
+            },
+        )
 
 
-def _repr_template(model) -> tuple[str, str] | None:
-    """(prefix, suffix) when a record's `str()` is prefix + its id + suffix whatever the id, else None.
+def history_repr_pattern(model) -> tuple[str, str]:
+    """(prefix, suffix): a record's `str()` is prefix + its id + suffix, whatever the id.
 
-    Found by probing `__str__` with two ids, so the database can write each
-    history entry's repr itself.
+    Found by probing `__str__` with two ids, so the database writes each
+    history entry's repr itself. A model whose `str()` shows anything else
+    cannot be anonymized from the admin: ImproperlyConfigured, raised before
+    anything changes (anonymize_selected asks first).
     """
     instance = model()
     found = set()
     for probe in (uuid.UUID(int=1), uuid.UUID(int=2)):
         instance.pk = probe
-        text = str(instance)
-        if text.count(str(probe)) != 1:
-            return None
-        found.add(tuple(text.split(str(probe))))
-    return found.pop() if len(found) == 1 else None
-
-
-def _log_entries_insert_sql(user_id, content_type_id, message, pks, template) -> None:
-    """The same rows as the bulk_create, written by PostgreSQL from one array of ids.
-
-    100,000 LogEntry instances and a VALUES list of 700,000 parameters cost
-    Python seconds, and so did two text arrays of 100,000 elements (psycopg
-    dumps each element in Python); one uuid[] literal costs next to nothing.
-    """
-    fields = [LogEntry._meta.get_field(name) for name in SHARED_LOG_COLUMNS]
-    columns = ", ".join(
-        connection.ops.quote_name(LogEntry._meta.get_field(name).column)
-        for name in (*SHARED_LOG_COLUMNS, "object_id", "object_repr")
-    )
-    # Typed placeholders: an untyped value in a SELECT list would be taken as text.
-    values = ", ".join(f"%s::{field.db_type(connection)}" for field in fields)
-    prefix, suffix = template
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {connection.ops.quote_name(LogEntry._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT {values}, r.id::text, left(%s || r.id::text || %s, 200) "
-            "FROM unnest(%s::uuid[]) WITH ORDINALITY AS r(id, n) ORDER BY r.n",
-            [
-                timezone.now(),
-                user_id,
-                content_type_id,
-                CHANGE,
-                message,
-                prefix,
-                suffix,
-                Ids(pks).array_literal(),
-            ],
+        parts = tuple(str(instance).split(str(probe)))
+        found.add(parts if len(parts) == 2 else None)
+    if len(found) != 1 or None in found:
+        raise ImproperlyConfigured(
+            f"{model.__name__}.__str__ must show the record's id and nothing else that varies "
+            "(the admin history of an anonymization names each record by its id alone)."
         )
+    return found.pop()
+
+
+# One admin history entry per id, in the ids' order; the database writes each
+# entry's repr from the id. 100,000 LogEntry instances and a VALUES list of
+# 700,000 parameters cost Python seconds, and so did two text arrays of
+# 100,000 elements (psycopg dumps each element in Python); the ids as one
+# uuid[] parameter cost next to nothing.
+LOG_ENTRIES_INSERT = """
+INSERT INTO {log_entry} ({shared_columns}, {object_id}, {object_repr})
+SELECT {shared_values},
+    changed.id::text,
+    left(%(repr_prefix)s || changed.id::text || %(repr_suffix)s, {repr_length})
+FROM unnest(%(object_ids)s::uuid[]) WITH ORDINALITY AS changed(id, number)
+ORDER BY changed.number
+"""
+
+
+@functools.cache
+def _log_entries_insert_sql() -> str:
+    """LOG_ENTRIES_INSERT with LogEntry's table and columns, from its _meta."""
+
+    def column(name: str) -> sql.Identifier:
+        return sql.Identifier(LogEntry._meta.get_field(name).column)
+
+    def typed(name: str) -> sql.Composable:
+        # Typed: an untyped value in a SELECT list would be taken as text.
+        db_type = LogEntry._meta.get_field(name).db_type(connection)
+        return sql.SQL("{}::{}").format(sql.Placeholder(name), sql.SQL(db_type))
+
+    return (
+        sql.SQL(LOG_ENTRIES_INSERT)
+        .format(
+            log_entry=sql.Identifier(LogEntry._meta.db_table),
+            shared_columns=sql.SQL(", ").join(column(name) for name in SHARED_LOG_COLUMNS),
+            object_id=column("object_id"),
+            object_repr=column("object_repr"),
+            shared_values=sql.SQL(", ").join(typed(name) for name in SHARED_LOG_COLUMNS),
+            repr_length=sql.Literal(LogEntry._meta.get_field("object_repr").max_length),
+        )
+        .as_string()
+    )
 
 
 def _sample(model, target, pks: list[uuid.UUID], notes: dict | None = None) -> list[ReviewedRow]:

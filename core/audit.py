@@ -1,5 +1,6 @@
 """Who did what: the actor of a change and the audit records it leaves."""
 
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -7,8 +8,8 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import CharField
+from psycopg import sql
 
-from core.lookups import Ids
 from core.models import ApiKey, AuditAction, AuditRecord, ErasureRequest, Interface
 
 
@@ -44,11 +45,41 @@ class Actor:
 class ChangedGroups:
     """Changed records grouped by the fields changed, as a set-based UPDATE reports them.
 
-    `groups` holds (field names, ids as one PostgreSQL uuid[] literal) pairs:
-    100,000 records cost no Python object each.
+    `groups` holds (field names, ids of the records whose changed fields they
+    are) pairs: records share a handful of field lists, so each list is sent
+    once however many records it names. An id is a UUID or its text.
     """
 
-    groups: list[tuple[tuple[str, ...], str]]
+    groups: list[tuple[tuple[str, ...], list[uuid.UUID | str]]]
+
+
+# The one audit INSERT. Every record of a batch shares its values but two:
+# PostgreSQL gets each distinct list of fields once, with the ids it applies
+# to, in one JSON parameter, and writes the records in the groups' order.
+# Building 1000 model instances and their VALUES list (a bulk_create) cost
+# more than the insert itself; so did a JSON document of every record's
+# field names (100,000 orders: seconds to dump and parse).
+AUDIT_RECORDS_INSERT = """
+INSERT INTO {audit_record} ({shared_columns}, {record_id}, {fields})
+SELECT {shared_values}, changed.id::uuid, changed_group.value -> 'fields'
+FROM jsonb_array_elements(%(groups)s::jsonb) WITH ORDINALITY AS changed_group(value, number)
+CROSS JOIN LATERAL jsonb_array_elements_text(changed_group.value -> 'ids')
+    WITH ORDINALITY AS changed(id, number)
+ORDER BY changed_group.number, changed.number
+"""
+
+# The columns every record of one batch shares, each a parameter of that name.
+SHARED_FIELDS = (
+    "at",
+    "action",
+    "actor",
+    "actor_user",
+    "actor_key",
+    "interface",
+    "record_type",
+    "batch_id",
+    "erasure_request",
+)
 
 
 def audit_records_create(
@@ -64,77 +95,62 @@ def audit_records_create(
     """One record per changed record, in one INSERT; returns the batch id.
 
     `changed_fields` maps a record id to the names of the fields changed, or
-    is a ChangedGroups.
+    is a ChangedGroups. Each record's names are stored sorted.
     """
     batch_id = uuid.uuid4()
-    _audit_records_insert_unnest(
-        actor=actor,
-        via=via,
-        record_type=record_type,
-        changed_fields=changed_fields,
-        at=at,
-        action=action,
-        erasure_request=erasure_request,
-        batch_id=batch_id,
+    groups = (
+        changed_fields.groups if isinstance(changed_fields, ChangedGroups) else _groups_of(changed_fields)
     )
+    document = [{"fields": sorted(fields), "ids": [str(pk) for pk in ids]} for fields, ids in groups]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _audit_records_insert_sql(),
+            {
+                "at": at,
+                "action": action,
+                "actor": actor.label,
+                "actor_user": actor.user.pk if getattr(actor.user, "pk", None) else None,
+                "actor_key": actor.api_key.pk if actor.api_key else None,
+                "interface": via,
+                "record_type": record_type,
+                "batch_id": batch_id,
+                "erasure_request": erasure_request.pk if erasure_request else None,
+                "groups": json.dumps(document),
+            },
+        )
     return batch_id
 
 
-def _groups_of(changed_fields: dict) -> list[tuple[tuple[str, ...], str]]:
+def _groups_of(changed_fields: dict) -> list[tuple[tuple[str, ...], list]]:
     by_fields: dict[tuple[str, ...], list] = {}
     for record_id, fields in changed_fields.items():
         by_fields.setdefault(tuple(sorted(fields)), []).append(record_id)
-    return [(fields, Ids(ids).array_literal()) for fields, ids in by_fields.items()]
+    return list(by_fields.items())
 
 
-def _audit_records_insert_unnest(
-    *, actor, via, record_type, changed_fields, at, action, erasure_request, batch_id
-):
-    """The audit records, built by PostgreSQL from one JSON parameter.
+@functools.cache
+def _audit_records_insert_sql() -> str:
+    """AUDIT_RECORDS_INSERT with AuditRecord's table and columns, from its _meta."""
+    fields = {field.name: field for field in AuditRecord._meta.concrete_fields}
 
-    Building 1000 model instances and their VALUES list (a bulk_create) cost
-    more than the insert itself; so did a JSON document of every record's field names
-    (100,000 orders: seconds to dump and parse). Records share a handful of
-    field lists, so the database gets each distinct list once, with the ids
-    of its records as one uuid[] literal.
-    """
-    if isinstance(changed_fields, ChangedGroups):
-        groups = changed_fields.groups
-    else:
-        groups = _groups_of(changed_fields)
-    model_fields = {f.name: f for f in AuditRecord._meta.concrete_fields}
-    shared = ("at", "action", "actor", "actor_user", "actor_key", "interface", "record_type", "batch_id")
-    shared += ("erasure_request",)
-    columns = ", ".join(
-        connection.ops.quote_name(model_fields[n].column) for n in (*shared, "record_id", "fields")
-    )
-    # Typed placeholders: an untyped NULL in a SELECT list would be taken as text.
-    # Text, not varchar(n), which would cut a long value where an INSERT raises.
-    values = ", ".join(
-        f"%s::{'text' if isinstance(model_fields[n], CharField) else model_fields[n].db_type(connection)}"
-        for n in shared
-    )
-    sql = (
-        f"INSERT INTO {connection.ops.quote_name(AuditRecord._meta.db_table)} ({columns}) "  # noqa: S608
-        f"SELECT {values}, r.id, g.value -> 'fields' "
-        "FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS g(value, number) "
-        "CROSS JOIN LATERAL unnest((g.value ->> 'ids')::uuid[]) WITH ORDINALITY AS r(id, n) "
-        "ORDER BY g.number, r.n"
-    )
-    user_id = actor.user.pk if getattr(actor.user, "pk", None) else None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            [
-                at,
-                action,
-                actor.label,
-                user_id,
-                actor.api_key.pk if actor.api_key else None,
-                via,
-                record_type,
-                batch_id,
-                erasure_request.pk if erasure_request else None,
-                json.dumps([{"fields": list(fields), "ids": ids} for fields, ids in groups]),
-            ],
+    def column(name: str) -> sql.Identifier:
+        return sql.Identifier(fields[name].column)
+
+    def typed(name: str) -> sql.Composable:
+        # Typed: an untyped NULL in a SELECT list would be taken as text. Text,
+        # not varchar(n), which would cut a long value where an INSERT raises.
+        field = fields[name]
+        db_type = "text" if isinstance(field, CharField) else field.db_type(connection)
+        return sql.SQL("{}::{}").format(sql.Placeholder(name), sql.SQL(db_type))
+
+    return (
+        sql.SQL(AUDIT_RECORDS_INSERT)
+        .format(
+            audit_record=sql.Identifier(AuditRecord._meta.db_table),
+            shared_columns=sql.SQL(", ").join(column(name) for name in SHARED_FIELDS),
+            record_id=column("record_id"),
+            fields=column("fields"),
+            shared_values=sql.SQL(", ").join(typed(name) for name in SHARED_FIELDS),
         )
+        .as_string()
+    )

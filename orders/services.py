@@ -8,21 +8,19 @@ ARRAY_CHUNK_SIZE ids, however many ids it has; rows are locked in primary-key or
 import functools
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.audit import Actor, ChangedGroups, audit_records_create
 from core.batches import (
     Outcome,
     Review,
-    StatementTemplate,
     batch_chunk_size,
     chunked,
     in_key_order,
     unique_uuids,
-    update_returning_sql,
 )
 from core.errors import (
     NOT_FOUND_TITLE,
@@ -34,9 +32,17 @@ from core.errors import (
     Problem,
 )
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
-from core.masking import mask, masked, value_flags
+from core.masking import mask, value_flags
 from core.models import AuditAction, ErasureRequest, Interface, RecordType
 from core.retry import retry_on_conflict
+from orders.masking_sql import (
+    ATTRIBUTE_NAMES,
+    BILLING_FLAGS,
+    ORDER_FLAGS,
+    ORDER_IDS,
+    SHIPPING_FLAGS,
+    mask_orders,
+)
 from orders.models import (
     ADDRESS_PERSONAL_FIELDS,
     BILLING_ADDRESS_FIELDS,
@@ -180,98 +186,22 @@ def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid
         fields[order_id].append(_attribute_field_name(name))
 
 
-def _mask_updates(ids: Ids, now):
-    """The three masking UPDATEs, each returning which of its columns held a value.
+def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Mask these orders in one statement (orders.masking_sql), reporting them grouped by the fields masked.
 
-    The mask is never empty, so a column holds one after masking exactly when
-    it did before. (queryset, values, returning) per statement.
+    Returns (EPCC field names, sorted, and the ids, as text, of the orders
+    whose fields they are) per distinct list of fields.
     """
-    return (
-        (
-            Order.objects.filter(pk__in_array=ids),
-            {"anonymized": True, "updated_at": now, **{n: masked(n) for n in ORDER_PERSONAL_FIELDS}},
-            ["id", *value_flags(ORDER_PERSONAL_FIELDS).values()],
-        ),
-        (
-            OrderAddress.objects.filter(order_id__in_array=ids),
-            {name: masked(name) for name in ADDRESS_PERSONAL_FIELDS},
-            ["order_id", "kind", *value_flags(ADDRESS_PERSONAL_FIELDS).values()],
-        ),
-        (_attributes_with_value(ids), {"value": mask()}, ["order_id", "name"]),
-    )
-
-
-# Orders per chunk from which _mask_chunk_grouped sets its transaction's work_mem and JIT.
-LARGE_CHUNK = 10_000
-
-
-def _mask_chunk_grouped_sql(ids: Ids, now) -> tuple[str, list]:
-    """The statement of _mask_chunk_grouped: the three UPDATEs as data-modifying CTEs, grouped."""
-    orders, addresses, attributes = (update_returning_sql(*u) for u in _mask_updates(ids, now))
-    order_flags = [f"o{n}" for n in range(len(ORDER_PERSONAL_FIELDS))]
-    address_flags = [f"a{n}" for n in range(len(ADDRESS_PERSONAL_FIELDS))]
-    shipping = [f"s.{flag}" for flag in address_flags]
-    billing = [f"b.{flag}" for flag in address_flags]
-    grouped_by = ", ".join([*(f"o.{flag}" for flag in order_flags), *shipping, *billing, "n.names"])
-    sql = (
-        f"WITH o(id, {', '.join(order_flags)}) AS ({orders[0]}),"  # noqa: S608 (no input in the text)
-        f" a(order_id, kind, {', '.join(address_flags)}) AS ({addresses[0]}),"
-        f" c(order_id, name) AS ({attributes[0]}),"
-        " n AS (SELECT order_id, array_agg(name ORDER BY name) AS names FROM c GROUP BY order_id)"
-        f" SELECT {grouped_by}, array_agg(o.id)::text FROM o"
-        f" LEFT JOIN a s ON s.order_id = o.id AND s.kind = '{AddressKind.SHIPPING.value}'"
-        f" LEFT JOIN a b ON b.order_id = o.id AND b.kind = '{AddressKind.BILLING.value}'"
-        " LEFT JOIN n ON n.order_id = o.id"
-        f" GROUP BY {grouped_by}"
-    )
-    return sql, [*orders[1], *addresses[1], *attributes[1]]
-
-
-# Values no call passes, marking where the ids and the time go in the compiled statement.
-_MARKER_IDS = Ids([uuid.UUID("00000000-0000-4000-8000-00000000feed")])
-_MARKER_NOW = datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
-
-
-@functools.lru_cache(maxsize=4)
-def _mask_chunk_grouped_template(mask_value: str) -> StatementTemplate:
-    """The statement compiled once per mask (the mask is a setting, read when compiled)."""
-    return StatementTemplate.compile(
-        _mask_chunk_grouped_sql,
-        ids=(_MARKER_IDS, _MARKER_IDS.array_literal()),
-        now=(_MARKER_NOW, _MARKER_NOW),
-    )
-
-
-def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str, ...], str]]:
-    """Mask these orders in one statement, reporting them grouped by the fields masked.
-
-    The three UPDATEs run as data-modifying CTEs, and PostgreSQL groups
-    their RETURNING rows by order into (which columns held a value, ids as
-    one uuid[] literal): a handful of rows rather than one per order, address
-    and attribute to read and sort in Python. Returns (EPCC field names,
-    ids literal) per distinct list of fields.
-    """
-    sql, params = _mask_chunk_grouped_template(mask()).render(ids=Ids(order_ids).array_literal(), now=now)
     merged: dict[tuple[str, ...], list[str]] = {}
-    with connection.cursor() as cursor:
-        if len(order_ids) >= LARGE_CHUNK:
-            # At the default work_mem (4 MB) the grouping of a large chunk sorts on
-            # disk, and JIT compiles the statement for ~0.1 s: both cost more than
-            # they save here. Until the transaction ends.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            cursor.execute("SET LOCAL jit = off")
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    order_count, address_count = len(ORDER_PERSONAL_FIELDS), len(ADDRESS_PERSONAL_FIELDS)
-    for row in rows:
+    for row in mask_orders(order_ids, now=now, mask=mask()):
         names = [
-            *_order_field_names(row[:order_count]),
-            *_address_field_names(AddressKind.SHIPPING, row[order_count : order_count + address_count]),
-            *_address_field_names(AddressKind.BILLING, row[order_count + address_count : -2]),
-            *(_attribute_field_name(name) for name in row[-2] or ()),
+            *_order_field_names(row[ORDER_FLAGS]),
+            *_address_field_names(AddressKind.SHIPPING, row[SHIPPING_FLAGS]),
+            *_address_field_names(AddressKind.BILLING, row[BILLING_FLAGS]),
+            *(_attribute_field_name(name) for name in row[ATTRIBUTE_NAMES] or ()),
         ]
-        merged.setdefault(tuple(sorted(names)), []).append(row[-1][1:-1])
-    return [(fields, "{" + ",".join(parts) + "}") for fields, parts in merged.items()]
+        merged.setdefault(tuple(sorted(names)), []).extend(row[ORDER_IDS])
+    return list(merged.items())
 
 
 def orders_anonymization_review(
@@ -313,7 +243,7 @@ def orders_anonymize(
 
     Statements per chunk of ids: the review (without field names) locks the
     orders and reads their statuses, then their holds; one statement masks
-    them (_mask_chunk_grouped: the three UPDATEs, grouped by the fields that
+    them (orders.masking_sql: the three UPDATEs, grouped by the fields that
     held a value); one INSERT writes the audit records.
     """
     with transaction.atomic():

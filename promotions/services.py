@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from psycopg import sql
 
 from core.audit import Actor, audit_records_create
 from core.batches import (
@@ -18,13 +19,13 @@ from core.batches import (
     chunked,
     in_key_order,
     unique_uuids,
-    update_returning,
 )
 from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
-from core.masking import masked, value_flags
+from core.masking import mask, value_flags
 from core.models import ErasureRequest, Interface, RecordType
 from core.retry import retry_on_conflict
+from promotions.masking_sql import mask_usages
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 
 
@@ -72,17 +73,18 @@ def usages_anonymize(
     actor: Actor,
     via: Interface,
     erasure_request: ErasureRequest | None = None,
-    returning=None,
+    returning: "str | sql.Composable | None" = None,
 ) -> Outcome:
     """Mask customer_email of these usages, all of them or none (BatchRefused on unknown ids).
 
     Usages already anonymized are accepted and left as they are. `updated_by`
     takes the actor's label (a username or Key-<id>, never a secret).
 
-    `returning`, an expression over a usage row (e.g. its EPCC document as
-    JSON text, epcc.documents.usages), is handed back by the masking UPDATE
-    itself for every usage it changes, as it is after the change:
-    `Outcome.returned` maps their ids to it, and nothing reads them again.
+    `returning`, a field name or an SQL expression (psycopg's sql) over the
+    usage row (e.g. its EPCC document as JSON text, epcc.documents.usages),
+    is handed back by the masking UPDATE itself for every usage it changes,
+    as it is after the change: `Outcome.returned` maps their ids to its
+    value, and nothing reads them again.
     """
     with transaction.atomic():
         review = usages_anonymization_review(usage_ids=usage_ids, lock=True)
@@ -90,22 +92,10 @@ def usages_anonymize(
             raise BatchRefused(review.problems_in_request_order())
         now = timezone.now()
         changed = list(review.eligible)
-        values = {
-            "anonymized": True,
-            "updated_at": now,
-            "updated_by": actor.label[:64],
-            **{name: masked(name) for name in USAGE_PERSONAL_FIELDS},
-        }
         returned = {}
-        to_uuid = CodeUsage._meta.pk.to_python
         for chunk in chunked(in_key_order(changed), batch_chunk_size()):
-            rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk))
-            if returning is None:
-                rows.update(**values)
-                continue
-            returned.update(
-                (to_uuid(pk), value) for pk, value in update_returning(rows, values, ["id", returning])
-            )
+            rows = mask_usages(chunk, now=now, mask=mask(), updated_by=actor.label[:64], returning=returning)
+            returned.update(rows)
         batch_id = None
         if changed:
             batch_id = audit_records_create(

@@ -11,6 +11,7 @@ import uuid
 from functools import cache
 
 from django.db.models.expressions import RawSQL
+from psycopg import sql
 
 from epcc.documents.formats import (
     fetch_documents,
@@ -63,13 +64,13 @@ def documents_sql(with_id: bool = False) -> str:
     return sql_documents(document_sql("u"), model=CodeUsage, alias="u", with_id=with_id)
 
 
-def usage_document():
-    """A usage row's document (JSON text) as an expression of a CodeUsage query or UPDATE.
+def usage_document() -> sql.SQL:
+    """A usage row's document (JSON text) as an SQL expression over the CodeUsage table.
 
     Given to usages_anonymize as `returning`, the masking UPDATE writes the
     documents of the usages it changes, as they are after the change.
     """
-    return RawSQL(document_sql(sql_table(CodeUsage)), ())  # noqa: S611 (from _meta, not input)
+    return sql.SQL(document_sql(sql_table(CodeUsage)))
 
 
 def usage_documents(queryset):
@@ -78,7 +79,8 @@ def usage_documents(queryset):
     For a page of a list: the page query itself writes the documents, so the
     rows are read once, in the sort index's order.
     """
-    return queryset.annotate(epcc_document=usage_document()).values_list("epcc_document", flat=True)
+    document = RawSQL(document_sql(sql_table(CodeUsage)), ())  # noqa: S611 (from _meta, not input)
+    return queryset.annotate(epcc_document=document).values_list("epcc_document", flat=True)
 
 
 def usages_epcc_json(usage_ids: list, written: dict | None = None) -> list[str]:

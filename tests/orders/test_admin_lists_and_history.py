@@ -221,20 +221,25 @@ def test_eligible_only_selects_exactly_what_the_review_finds_eligible(make_order
 
 
 def test_history_reprs_come_from_the_models_own_str_pattern(monkeypatch):
-    """The database writes each entry's repr from the pattern __str__ shows; anything else is not guessed."""
-    from core.admin_actions import _repr_template
+    """The database writes each entry's repr from the pattern __str__ shows; anything else is refused."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.admin_actions import history_repr_pattern
     from promotions.models import CodeUsage
 
-    assert _repr_template(Order) == ("Order ", "")
-    assert _repr_template(CodeUsage) == ("Usage ", "")
+    assert history_repr_pattern(Order) == ("Order ", "")
+    assert history_repr_pattern(CodeUsage) == ("Usage ", "")
 
     monkeypatch.setattr(Order, "__str__", lambda self: "an order")
-    assert _repr_template(Order) is None
+    with pytest.raises(ImproperlyConfigured):
+        history_repr_pattern(Order)
 
 
-def test_history_reprs_fall_back_to_python_for_any_other_str(monkeypatch, make_order, django_user_model):
-    """With no id pattern to hand the database, each entry's repr is the model's own str()."""
+def test_history_reprs_refuse_any_other_str(monkeypatch, make_order, django_user_model):
+    """With no id pattern to hand the database, there is no second (Python) path: the model is refused."""
     import uuid
+
+    from django.core.exceptions import ImproperlyConfigured
 
     from core.admin_actions import log_anonymization
     from core.batches import Outcome
@@ -245,7 +250,6 @@ def test_history_reprs_fall_back_to_python_for_any_other_str(monkeypatch, make_o
     changed = [order.pk for order in orders]
     outcome = Outcome(requested=changed, changed=changed, already_anonymized=[], batch_id=uuid.uuid4())
 
-    log_anonymization(user, Order, "customer", outcome)
-
-    written = dict(LogEntry.objects.values_list("object_id", "object_repr"))
-    assert written == {str(pk): f"order ending {str(pk)[-4:]}" for pk in changed}
+    with pytest.raises(ImproperlyConfigured, match="__str__"):
+        log_anonymization(user, Order, "customer", outcome)
+    assert not LogEntry.objects.exists()

@@ -358,42 +358,25 @@ def test_audit_fields_are_exactly_the_fields_the_review_says_the_mask_changes(ma
     assert "billing_address.first_name" in written[orders[6].pk]
 
 
-def comparable(params: list) -> list:
-    """Parameters as comparable values (psycopg's Jsonb wrapper compares by identity)."""
-    return [(type(p).__name__, getattr(p, "obj", p)) for p in params]
+def test_the_masking_statement_is_one_text_its_mask_and_time_parameters(make_order, actor, settings):
+    """orders.masking_sql composes its text once; the mask, the time and the ids reach it as parameters."""
+    from orders.masking_sql import mask_orders_sql
 
-
-def test_the_compiled_once_masking_statement_equals_a_fresh_compile(settings):
-    """The statement is compiled once per mask; every rendering is what Django would compile now."""
-    from datetime import UTC, datetime, timedelta
-
-    from core.lookups import Ids
-    from orders.services import _mask_chunk_grouped_sql, _mask_chunk_grouped_template
-
-    now = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
-    for count, mask in ((1, "**"), (3, "**"), (2, "[removed]")):
+    text = mask_orders_sql()
+    assert all(name in text for name in ("%(mask)s", "%(now)s", "%(order_ids)s"))
+    for mask in ("**", "[removed]"):
         settings.PRIVACY_MASK = mask
-        ids = Ids([uuid.uuid4() for _ in range(count)])
-        sql, params = _mask_chunk_grouped_template(mask).render(ids=ids.array_literal(), now=now)
-        fresh_sql, fresh_params = _mask_chunk_grouped_sql(ids, now)
-        assert sql == fresh_sql
-        assert comparable(params) == comparable(fresh_params)
-        assert mask in params and now in params
-        now += timedelta(hours=1)
-
-
-def test_a_marker_missing_from_the_statement_is_an_error():
-    from core.batches import StatementTemplate
-
-    def build(value):
-        return "SELECT %s", [1]
-
-    with pytest.raises(ValueError, match="marker 'value'"):
-        StatementTemplate.compile(build, value=(2, 2))
-    # A marker is matched by type as well as value: True is not the integer 1.
-    with pytest.raises(ValueError):
-        StatementTemplate.compile(build, value=(True, True))
-    assert StatementTemplate.compile(build, value=(1, 1)).render(value=5) == ("SELECT %s", [5])
+        order = make_order(attributes={"gift_message": "Hi"})
+        outcome = orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API)
+        order.refresh_from_db()
+        assert (
+            order.customer_email == mask
+            and order.updated_at == AuditRecord.objects.get(batch_id=outcome.batch_id).at
+        )
+        assert order.addresses.get(kind="shipping").line_1 == mask
+        assert order.custom_attributes.get().value == mask
+        assert mask not in mask_orders_sql()
+    assert mask_orders_sql() is text
 
 
 @pytest.mark.django_db(transaction=True)  # the service's own transaction, not a test's around it
@@ -401,9 +384,9 @@ def test_a_large_chunk_tunes_its_own_transaction_only(make_order, actor, monkeyp
     """From LARGE_CHUNK orders the masking raises work_mem and turns JIT off until its transaction ends."""
     from django.db import connection
 
-    import orders.services
+    import orders.masking_sql
 
-    monkeypatch.setattr(orders.services, "LARGE_CHUNK", 2)
+    monkeypatch.setattr(orders.masking_sql, "LARGE_CHUNK", 2)
     with connection.cursor() as cursor:
         cursor.execute("SHOW work_mem")
         before = cursor.fetchone()[0]
