@@ -1,15 +1,31 @@
 """The mask and the rule of what it replaces (a value neither NULL nor empty).
 
-The masking statements (orders.masking_sql, promotions.masking_sql) write
-the same rule as SQL; the reviews read it as these annotations.
+The same rule three ways: as SQL for the masking statements
+(orders.masking_sql, promotions.masking_sql: `sql_masked`, `sql_has_value`),
+as ORM annotations for the reviews (`has_value`, `value_flags`), and for a
+value already in memory (`mask_python`). Tests hold them together.
 """
 
 from django.conf import settings
 from django.db.models import BooleanField, Case, Q, Value, When
+from psycopg import sql
 
 
 def mask() -> str:
     return settings.PRIVACY_MASK
+
+
+def sql_masked(columns: list[sql.Identifier]) -> sql.Composable:
+    """`column = the mask (the parameter %(mask)s) where it holds a value, else as it is`, per column."""
+    return sql.SQL(", ").join(
+        sql.SQL("{column} = CASE WHEN {column} <> '' THEN %(mask)s ELSE {column} END").format(column=column)
+        for column in columns
+    )
+
+
+def sql_has_value(columns: list[sql.Identifier]) -> sql.Composable:
+    """Per column, true when it holds a value (neither NULL nor ''), else false."""
+    return sql.SQL(", ").join(sql.SQL("coalesce({} <> '', false)").format(column) for column in columns)
 
 
 def has_value(field: str) -> Q:

@@ -22,6 +22,7 @@ from django.db import connection
 from psycopg import sql
 
 from core.lookups import Ids
+from core.masking import sql_has_value, sql_masked
 from orders.models import (
     ADDRESS_PERSONAL_FIELDS,
     ORDER_PERSONAL_FIELDS,
@@ -98,19 +99,6 @@ def _columns(model, names) -> list[sql.Identifier]:
     return [sql.Identifier(model._meta.get_field(name).column) for name in names]
 
 
-def _masks(columns: list[sql.Identifier]) -> sql.Composable:
-    """`column = the mask where it holds a value (neither NULL nor ''), else as it is`, for each."""
-    return sql.SQL(", ").join(
-        sql.SQL("{column} = CASE WHEN {column} <> '' THEN %(mask)s ELSE {column} END").format(column=column)
-        for column in columns
-    )
-
-
-def _has_values(columns: list[sql.Identifier]) -> sql.Composable:
-    """Per column, true when it holds a value (the mask's own rule), else false."""
-    return sql.SQL(", ").join(sql.SQL("coalesce({} <> '', false)").format(column) for column in columns)
-
-
 def _flags(prefix: str, count: int) -> list[str]:
     """Names for the RETURNING flags of a CTE's columns."""
     return [f"{prefix}{number}" for number in range(count)]
@@ -137,14 +125,14 @@ def mask_orders_sql() -> str:
             anonymized=sql.Identifier(Order._meta.get_field("anonymized").column),
             updated_at=sql.Identifier(Order._meta.get_field("updated_at").column),
             order_flags=sql.SQL(", ").join(map(sql.Identifier, order_flags)),
-            order_masks=_masks(order_columns),
-            order_has_values=_has_values(order_columns),
+            order_masks=sql_masked(order_columns),
+            order_has_values=sql_has_value(order_columns),
             address=sql.Identifier(OrderAddress._meta.db_table),
             address_order_id=sql.Identifier(OrderAddress._meta.get_field("order").column),
             address_kind=sql.Identifier(OrderAddress._meta.get_field("kind").column),
             address_flags=sql.SQL(", ").join(map(sql.Identifier, address_flags)),
-            address_masks=_masks(address_columns),
-            address_has_values=_has_values(address_columns),
+            address_masks=sql_masked(address_columns),
+            address_has_values=sql_has_value(address_columns),
             attribute=sql.Identifier(OrderCustomAttribute._meta.db_table),
             attribute_order_id=sql.Identifier(OrderCustomAttribute._meta.get_field("order").column),
             attribute_name=sql.Identifier(OrderCustomAttribute._meta.get_field("name").column),

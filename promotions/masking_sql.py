@@ -16,6 +16,7 @@ from django.db import connection
 from psycopg import sql
 
 from core.lookups import Ids
+from core.masking import sql_masked
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 
 MASK_USAGES = """
@@ -64,12 +65,7 @@ def _column(name: str) -> sql.Identifier:
 @functools.cache
 def mask_usages_sql() -> str:
     """MASK_USAGES composed with the model's table and columns (once: nothing in it varies)."""
-    masks = sql.SQL(", ").join(
-        sql.SQL("{column} = CASE WHEN {column} <> '' THEN %(mask)s ELSE {column} END").format(
-            column=_column(name)
-        )
-        for name in USAGE_PERSONAL_FIELDS
-    )
+    masks = sql_masked([_column(name) for name in USAGE_PERSONAL_FIELDS])
     return (
         sql.SQL(MASK_USAGES)
         .format(
