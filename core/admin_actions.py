@@ -47,7 +47,8 @@ from core.lookups import Ids
 SAMPLE_SIZE = 100
 
 # Above this many selected ids, the confirmation page counts with aggregate
-# queries instead of reviewing every record (~25 s for 140,000 orders on PostgreSQL).
+# queries instead of reviewing every record (which, for a select-all, took longer than a
+# proxy waits; docs/performance.md).
 SUMMARY_THRESHOLD = 1000
 
 # The admin history columns every entry of one anonymization shares.

@@ -56,9 +56,9 @@ class ChangedGroups:
 # The one audit INSERT. Every record of a batch shares its values but two:
 # PostgreSQL gets each distinct list of fields once, with the ids it applies
 # to, in one JSON parameter, and writes the records in the groups' order.
-# Building 1000 model instances and their VALUES list (a bulk_create) cost
-# more than the insert itself; so did a JSON document of every record's
-# field names (100,000 orders: seconds to dump and parse).
+# Building model instances and their VALUES list (a bulk_create) cost more
+# than the insert itself; so did a JSON document of every record's field
+# names (docs/performance.md).
 AUDIT_RECORDS_INSERT = """
 INSERT INTO {audit_record} ({shared_columns}, {record_id}, {fields})
 SELECT {shared_values}, changed.id::uuid, changed_group.value -> 'fields'

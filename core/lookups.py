@@ -2,8 +2,8 @@
 
 `pk__in=<1000 ids>` puts 1000 placeholders in the SQL text, and psycopg 3's
 client-side binding (Django's default) scans that text and quotes each id in
-Python on every execution: about 40 ms per statement of 1000 UUIDs, more than
-PostgreSQL takes to run it. `= ANY(%s)` with one list parameter means the
+Python on every execution, which cost more than PostgreSQL takes to run the
+statement (docs/performance.md). `= ANY(%s)` with one list parameter means the
 same and skips that work.
 
 Registered on UUIDField and ForeignKey (so `order_id__in_array` works) when

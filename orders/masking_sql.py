@@ -83,9 +83,9 @@ def mask_orders(order_ids: list[uuid.UUID], *, now: datetime, mask: str) -> list
     """Mask these orders (locked, not yet anonymized) in one statement; its rows, grouped (see above)."""
     with connection.cursor() as cursor:
         if len(order_ids) >= LARGE_CHUNK:
-            # At the default work_mem (4 MB) the grouping of a large chunk sorts on
-            # disk, and JIT compiles the statement for ~0.1 s: both cost more than
-            # they save here. Until the transaction ends.
+            # At the default work_mem the grouping of a large chunk sorts on disk,
+            # and JIT compiles the statement: both cost more than they save here
+            # (docs/performance.md). Until the transaction ends.
             cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(
