@@ -202,7 +202,15 @@ def _create_database() -> None:
             connection.execute(f'CREATE DATABASE "{DATABASE}"')
 
 
+def _started(pid: int) -> str:
+    """When the process started (tells a pid apart from a later process given the same pid)."""
+    import psutil
+
+    return repr(psutil.Process(pid).create_time())
+
+
 def _client_pids() -> list[int]:
+    """The clients still alive; notes of dead ones (or of a pid since reused) are removed."""
     import psutil
 
     CLIENTS.mkdir(parents=True, exist_ok=True)
@@ -210,12 +218,12 @@ def _client_pids() -> list[int]:
     for note in CLIENTS.iterdir():
         try:
             pid = int(note.name)
-        except ValueError:
-            continue
-        if psutil.pid_exists(pid):
-            alive.append(pid)
-        else:
-            note.unlink(missing_ok=True)
+            if _started(pid) == note.read_text():
+                alive.append(pid)
+                continue
+        except (ValueError, OSError, psutil.Error):
+            pass
+        note.unlink(missing_ok=True)
     return alive
 
 
@@ -235,7 +243,7 @@ def ensure_running() -> None:
             _start()
             _create_database()
         CLIENTS.mkdir(parents=True, exist_ok=True)
-        (CLIENTS / str(os.getpid())).touch()
+        (CLIENTS / str(os.getpid())).write_text(_started(os.getpid()))
         _registered = True
     atexit.register(release)
 

@@ -5,12 +5,27 @@
 CMD: that server is someone else's.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 
 from backoffice import embedded_db
+
+
+def _terminate_tree(pid: int) -> None:
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [*root.children(recursive=True), root]
+    except psutil.NoSuchProcess:
+        return
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    psutil.wait_procs(processes, timeout=10)
 
 
 def main(argv: list[str]) -> int:
@@ -38,9 +53,13 @@ def main(argv: list[str]) -> int:
         embedded_db.ensure_running()
     # Ctrl-C reaches CMD too (same process group): we wait for it to end, then release
     # the server. A handler, not SIG_IGN, which CMD would inherit (and so never stop).
+    # A SIGTERM for us is passed on to CMD and everything it started; we still release
+    # the server after them.
     signal.signal(signal.SIGINT, lambda signum, frame: None)
     try:
-        return subprocess.call(rest)  # noqa: S603
+        command = subprocess.Popen(rest)  # noqa: S603
+        signal.signal(signal.SIGTERM, lambda signum, frame: _terminate_tree(command.pid))
+        return command.wait()
     finally:
         embedded_db.release()
 

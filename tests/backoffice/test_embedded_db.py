@@ -6,6 +6,7 @@ processes of its own, as `make run` and `make test` would.
 
 import contextlib
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -139,3 +140,33 @@ def test_ctrl_c_on_a_held_command_stops_the_command_and_then_the_server(var):
         pytest.fail("the held command did not stop on Ctrl-C")
     os.close(fd)
     assert status(var) == "stopped"
+
+
+def test_a_sigterm_to_the_holder_stops_its_command_tree_and_then_the_server(var):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env |= {"BACKOFFICE_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "backoffice.settings"}
+    # A shell running a Python child, as `make run` runs sh -c '... && runserver'.
+    inner = f"{shlex.quote(sys.executable)} -c {shlex.quote(CONNECT + '; import time; time.sleep(600)')}"
+    holder = subprocess.Popen(
+        [sys.executable, "-m", "backoffice.embedded_db", "run", "--", "sh", "-c", inner],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().startswith("18.")
+    holder.send_signal(signal.SIGTERM)
+    holder.wait(timeout=60)
+    assert status(var) == "stopped"
+
+
+def test_a_note_whose_pid_now_belongs_to_another_process_does_not_hold_the_server(var):
+    first = python(var, CONNECT)
+    first.communicate(timeout=120)
+    clients = var / "pg-clients"
+    (clients / str(os.getpid())).write_text("0.0")  # this pid, but another process's start time
+    second = python(var, CONNECT)
+    second.communicate(timeout=60)
+    assert second.returncode == 0
+    assert status(var) == "stopped"
+    assert not list(clients.iterdir())
