@@ -42,6 +42,7 @@ from core.audit import Actor
 from core.batches import Outcome, Review
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.lookups import Ids
+from core.sql import column, columns, listed, table, typed_parameter
 
 # Rows of each kind the confirmation page lists; the rest it counts.
 SAMPLE_SIZE = 100
@@ -292,22 +293,14 @@ ORDER BY changed.number
 def _log_entries_insert_sql() -> str:
     """LOG_ENTRIES_INSERT with LogEntry's table and columns, from its _meta."""
 
-    def column(name: str) -> sql.Identifier:
-        return sql.Identifier(LogEntry._meta.get_field(name).column)
-
-    def typed(name: str) -> sql.Composable:
-        # Typed: an untyped value in a SELECT list would be taken as text.
-        db_type = LogEntry._meta.get_field(name).db_type(connection)
-        return sql.SQL("{}::{}").format(sql.Placeholder(name), sql.SQL(db_type))
-
     return (
         sql.SQL(LOG_ENTRIES_INSERT)
         .format(
-            log_entry=sql.Identifier(LogEntry._meta.db_table),
-            shared_columns=sql.SQL(", ").join(column(name) for name in SHARED_LOG_COLUMNS),
-            object_id=column("object_id"),
-            object_repr=column("object_repr"),
-            shared_values=sql.SQL(", ").join(typed(name) for name in SHARED_LOG_COLUMNS),
+            log_entry=table(LogEntry),
+            shared_columns=listed(columns(LogEntry, SHARED_LOG_COLUMNS)),
+            object_id=column(LogEntry, "object_id"),
+            object_repr=column(LogEntry, "object_repr"),
+            shared_values=listed(typed_parameter(LogEntry, name) for name in SHARED_LOG_COLUMNS),
             repr_length=sql.Literal(LogEntry._meta.get_field("object_repr").max_length),
         )
         .as_string()

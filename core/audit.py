@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection
-from django.db.models import CharField
 from psycopg import sql
 
 from core.models import ApiKey, AuditAction, AuditRecord, ErasureRequest, Interface
+from core.sql import column, columns, listed, table, typed_parameter
 
 
 @dataclass(frozen=True)
@@ -131,26 +131,14 @@ def _groups_of(changed_fields: dict) -> list[tuple[tuple[str, ...], list]]:
 @functools.cache
 def _audit_records_insert_sql() -> str:
     """AUDIT_RECORDS_INSERT with AuditRecord's table and columns, from its _meta."""
-    fields = {field.name: field for field in AuditRecord._meta.concrete_fields}
-
-    def column(name: str) -> sql.Identifier:
-        return sql.Identifier(fields[name].column)
-
-    def typed(name: str) -> sql.Composable:
-        # Typed: an untyped NULL in a SELECT list would be taken as text. Text,
-        # not varchar(n), which would cut a long value where an INSERT raises.
-        field = fields[name]
-        db_type = "text" if isinstance(field, CharField) else field.db_type(connection)
-        return sql.SQL("{}::{}").format(sql.Placeholder(name), sql.SQL(db_type))
-
     return (
         sql.SQL(AUDIT_RECORDS_INSERT)
         .format(
-            audit_record=sql.Identifier(AuditRecord._meta.db_table),
-            shared_columns=sql.SQL(", ").join(column(name) for name in SHARED_FIELDS),
-            record_id=column("record_id"),
-            fields=column("fields"),
-            shared_values=sql.SQL(", ").join(typed(name) for name in SHARED_FIELDS),
+            audit_record=table(AuditRecord),
+            shared_columns=listed(columns(AuditRecord, SHARED_FIELDS)),
+            record_id=column(AuditRecord, "record_id"),
+            fields=column(AuditRecord, "fields"),
+            shared_values=listed(typed_parameter(AuditRecord, name) for name in SHARED_FIELDS),
         )
         .as_string()
     )

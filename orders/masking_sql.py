@@ -23,6 +23,7 @@ from psycopg import sql
 
 from core.lookups import Ids
 from core.masking import sql_has_value, sql_masked
+from core.sql import column, columns, table
 from orders.models import (
     ADDRESS_PERSONAL_FIELDS,
     ORDER_PERSONAL_FIELDS,
@@ -95,10 +96,6 @@ def mask_orders(order_ids: list[uuid.UUID], *, now: datetime, mask: str) -> list
         return cursor.fetchall()
 
 
-def _columns(model, names) -> list[sql.Identifier]:
-    return [sql.Identifier(model._meta.get_field(name).column) for name in names]
-
-
 def _flags(prefix: str, count: int) -> list[str]:
     """Names for the RETURNING flags of a CTE's columns."""
     return [f"{prefix}{number}" for number in range(count)]
@@ -107,8 +104,8 @@ def _flags(prefix: str, count: int) -> list[str]:
 @functools.cache
 def mask_orders_sql() -> str:
     """MASK_ORDERS composed with the models' tables and columns (once: nothing in it varies)."""
-    order_columns = _columns(Order, ORDER_PERSONAL_FIELDS)
-    address_columns = _columns(OrderAddress, ADDRESS_PERSONAL_FIELDS)
+    order_columns = columns(Order, ORDER_PERSONAL_FIELDS)
+    address_columns = columns(OrderAddress, ADDRESS_PERSONAL_FIELDS)
     order_flags = _flags("order_", len(ORDER_PERSONAL_FIELDS))
     address_flags = _flags("address_", len(ADDRESS_PERSONAL_FIELDS))
     grouped_by = [
@@ -120,23 +117,23 @@ def mask_orders_sql() -> str:
     return (
         sql.SQL(MASK_ORDERS)
         .format(
-            order=sql.Identifier(Order._meta.db_table),
-            order_id=sql.Identifier(Order._meta.pk.column),
-            anonymized=sql.Identifier(Order._meta.get_field("anonymized").column),
-            updated_at=sql.Identifier(Order._meta.get_field("updated_at").column),
+            order=table(Order),
+            order_id=column(Order, "pk"),
+            anonymized=column(Order, "anonymized"),
+            updated_at=column(Order, "updated_at"),
             order_flags=sql.SQL(", ").join(map(sql.Identifier, order_flags)),
             order_masks=sql_masked(order_columns),
             order_has_values=sql_has_value(order_columns),
-            address=sql.Identifier(OrderAddress._meta.db_table),
-            address_order_id=sql.Identifier(OrderAddress._meta.get_field("order").column),
-            address_kind=sql.Identifier(OrderAddress._meta.get_field("kind").column),
+            address=table(OrderAddress),
+            address_order_id=column(OrderAddress, "order"),
+            address_kind=column(OrderAddress, "kind"),
             address_flags=sql.SQL(", ").join(map(sql.Identifier, address_flags)),
             address_masks=sql_masked(address_columns),
             address_has_values=sql_has_value(address_columns),
-            attribute=sql.Identifier(OrderCustomAttribute._meta.db_table),
-            attribute_order_id=sql.Identifier(OrderCustomAttribute._meta.get_field("order").column),
-            attribute_name=sql.Identifier(OrderCustomAttribute._meta.get_field("name").column),
-            attribute_value=sql.Identifier(OrderCustomAttribute._meta.get_field("value").column),
+            attribute=table(OrderCustomAttribute),
+            attribute_order_id=column(OrderCustomAttribute, "order"),
+            attribute_name=column(OrderCustomAttribute, "name"),
+            attribute_value=column(OrderCustomAttribute, "value"),
             shipping=sql.Literal(AddressKind.SHIPPING.value),
             billing=sql.Literal(AddressKind.BILLING.value),
             grouped_by=sql.SQL(", ").join(grouped_by),

@@ -17,6 +17,7 @@ from psycopg import sql
 
 from core.lookups import Ids
 from core.masking import sql_masked
+from core.sql import column, table
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 
 MASK_USAGES = """
@@ -58,32 +59,24 @@ def mask_usages(
         return cursor.fetchall() if returning is not None else []
 
 
-def _column(name: str) -> sql.Identifier:
-    return sql.Identifier(CodeUsage._meta.get_field(name).column)
-
-
 @functools.cache
 def mask_usages_sql() -> str:
     """MASK_USAGES composed with the model's table and columns (once: nothing in it varies)."""
-    masks = sql_masked([_column(name) for name in USAGE_PERSONAL_FIELDS])
+    masks = sql_masked([column(CodeUsage, name) for name in USAGE_PERSONAL_FIELDS])
     return (
         sql.SQL(MASK_USAGES)
         .format(
-            usage=sql.Identifier(CodeUsage._meta.db_table),
-            anonymized=_column("anonymized"),
-            updated_at=_column("updated_at"),
-            updated_by=_column("updated_by"),
+            usage=table(CodeUsage),
+            anonymized=column(CodeUsage, "anonymized"),
+            updated_at=column(CodeUsage, "updated_at"),
+            updated_by=column(CodeUsage, "updated_by"),
             masks=masks,
-            usage_id=sql.Identifier(CodeUsage._meta.pk.column),
+            usage_id=column(CodeUsage, "pk"),
         )
         .as_string()
     )
 
 
 def _returning_sql(returning: "str | sql.Composable") -> str:
-    expression = _column(returning) if isinstance(returning, str) else returning
-    return (
-        sql.SQL(RETURNING)
-        .format(usage_id=sql.Identifier(CodeUsage._meta.pk.column), returning=expression)
-        .as_string()
-    )
+    expression = column(CodeUsage, returning) if isinstance(returning, str) else returning
+    return sql.SQL(RETURNING).format(usage_id=column(CodeUsage, "pk"), returning=expression).as_string()
