@@ -12,16 +12,17 @@ import json
 import uuid
 from functools import cache
 
+from psycopg import sql
+
 from epcc.documents.formats import (
     fetch_documents,
     member,
     optional_member,
     sql_column,
-    sql_documents,
+    sql_column_name,
     sql_json_constant,
     sql_json_field,
     sql_json_quoted,
-    sql_literal,
     sql_money,
     sql_object,
     sql_table,
@@ -38,68 +39,101 @@ from orders.models import (
     OrderItem,
 )
 
+# The documents of the orders whose ids are the one parameter (a uuid[]), in
+# the ids' order; an unknown id gives no row. {document} is the document of
+# the order `o`, its shipping address `s` and its billing address `b`.
+ORDER_DOCUMENTS = """
+SELECT {document}
+FROM unnest(%s::uuid[]) WITH ORDINALITY AS request(id, position)
+JOIN {order} o ON o.{order_id} = request.id
+LEFT JOIN {address} s ON s.{address_order_id} = o.{order_id} AND s.{address_kind} = {shipping}
+LEFT JOIN {address} b ON b.{address_order_id} = o.{order_id} AND b.{address_kind} = {billing}
+ORDER BY request.position
+"""
 
-def _order(name: str) -> str:
+# The custom attributes of the order `o` as an object, name -> {attribute}
+# (its {name, type, value}), in id order; NULL when the order has none.
+ORDER_ATTRIBUTES = """(
+    SELECT '{{' || string_agg({name} || ':' || {attribute}, ',' ORDER BY a.{attribute_id}) || '}}'
+    FROM {attribute_table} a
+    WHERE a.{attribute_order_id} = o.{order_id}
+)"""
+
+# The items of the order `o` as an array of {item} ({type: item, id}) in
+# position order, the id breaking ties so that the order is the same every
+# time; [] when the order has none.
+ORDER_ITEMS = """COALESCE((
+    SELECT '[' || string_agg({item}, ',' ORDER BY i.{item_position}, i.{item_id}) || ']'
+    FROM {item_table} i
+    WHERE i.{item_order_id} = o.{order_id}
+), '[]')"""
+
+
+def _order(name: str) -> sql.Composed:
     return sql_column("o", Order, name)
 
 
-def _present(**columns) -> str:
+def _present(**columns) -> sql.Composed:
     """The non-NULL columns of the order as an object; NULL when none is."""
     members = (optional_member(key, sql_json_field("o", Order, name)) for key, name in columns.items())
     return sql_object(*members, omit_empty=True)
 
 
-def _address(alias: str, fields) -> str:
+def _address(alias: str, fields) -> sql.Composed:
     """The address row joined as `alias`, its NULL fields left out; NULL when there is no such row."""
     body = sql_object(*(optional_member(name, sql_json_field(alias, OrderAddress, name)) for name in fields))
-    return f"CASE WHEN {sql_column(alias, OrderAddress, 'id')} IS NOT NULL THEN {body} END"
+    return sql.SQL("CASE WHEN {id} IS NOT NULL THEN {body} END").format(
+        id=sql_column(alias, OrderAddress, "id"), body=body
+    )
 
 
-def _attributes() -> str:
-    """name -> {name, type, value}, in id order; NULL when the order has none."""
+def _attributes() -> sql.Composed:
+    """ORDER_ATTRIBUTES composed: the order's custom attributes."""
 
-    def column(name: str) -> str:
-        return sql_column("a", OrderCustomAttribute, name)
+    def field(name: str) -> sql.Composed:
+        return sql_json_field("a", OrderCustomAttribute, name)
 
-    name = sql_json_field("a", OrderCustomAttribute, "name")
+    value = sql.SQL("{}::text").format(sql_column("a", OrderCustomAttribute, "value"))  # jsonb: JSON text
     attribute = sql_object(
-        member("name", name),
-        member("type", sql_json_field("a", OrderCustomAttribute, "type")),
-        member("value", f"{column('value')}::text"),  # jsonb: JSON text already
+        member("name", field("name")), member("type", field("type")), member("value", value)
     )
-    aggregate = f"string_agg({name} || ':' || {attribute}, ',' ORDER BY {column('id')})"
-    return (
-        f"(SELECT '{{' || {aggregate} || '}}' FROM {sql_table(OrderCustomAttribute)} a"  # noqa: S608
-        f" WHERE {column('order')} = {_order('id')})"
+    return sql.SQL(ORDER_ATTRIBUTES).format(
+        name=field("name"),
+        attribute=attribute,
+        attribute_table=sql_table(OrderCustomAttribute),
+        attribute_id=sql_column_name(OrderCustomAttribute, "id"),
+        attribute_order_id=sql_column_name(OrderCustomAttribute, "order"),
+        order_id=sql_column_name(Order, "id"),
     )
 
 
-def _items() -> str:
-    """[{type: item, id}] in position order; [] when the order has none."""
-
-    def column(name: str) -> str:
-        return sql_column("i", OrderItem, name)
-
+def _items() -> sql.Composed:
+    """ORDER_ITEMS composed: the order's items."""
     item = sql_object(
         member("type", sql_json_constant("item")), member("id", sql_json_field("i", OrderItem, "id"))
     )
-    # The id breaks ties of position, so that the order is the same every time.
-    aggregate = f"string_agg({item}, ',' ORDER BY {column('position')}, {column('id')})"
-    return (
-        f"COALESCE((SELECT '[' || {aggregate} || ']' FROM {sql_table(OrderItem)} i"  # noqa: S608
-        f" WHERE {column('order')} = {_order('id')}), '[]')"
+    return sql.SQL(ORDER_ITEMS).format(
+        item=item,
+        item_table=sql_table(OrderItem),
+        item_position=sql_column_name(OrderItem, "position"),
+        item_id=sql_column_name(OrderItem, "id"),
+        item_order_id=sql_column_name(OrderItem, "order"),
+        order_id=sql_column_name(Order, "id"),
     )
 
 
-def _related(kind: str, field: str) -> str:
+def _related(kind: str, field: str) -> sql.Composed:
     """{data: {type, id}} of a related id; NULL when it is not set."""
     data = sql_object(
         member("type", sql_json_constant(kind)), member("id", sql_json_field("o", Order, field))
     )
-    return f"CASE WHEN {_order(field)} IS NOT NULL THEN {sql_object(member('data', data))} END"
+    return sql.SQL("CASE WHEN {id} IS NOT NULL THEN {related} END").format(
+        id=_order(field), related=sql_object(member("data", data))
+    )
 
 
-def _document() -> str:
+def _document() -> sql.Composed:
+    """The document (JSON text) of the order `o` of ORDER_DOCUMENTS."""
     currency = _order("currency")
     display_price = sql_object(*(member(name, sql_money(_order(name), currency)) for name in MONEY_FIELDS))
     timestamps = sql_object(
@@ -130,17 +164,21 @@ def _document() -> str:
 
 @cache
 def documents_sql() -> str:
-    """The SELECT of the documents of the ids in its one parameter (a uuid[]), in their order."""
-
-    def joined(alias: str, kind: str) -> str:
-        return (
-            f"LEFT JOIN {sql_table(OrderAddress)} {alias}"
-            f" ON {sql_column(alias, OrderAddress, 'order')} = {_order('id')}"
-            f" AND {sql_column(alias, OrderAddress, 'kind')} = {sql_literal(kind)}"
+    """ORDER_DOCUMENTS composed with the models' tables and columns (once: nothing in it varies)."""
+    return (
+        sql.SQL(ORDER_DOCUMENTS)
+        .format(
+            document=_document(),
+            order=sql_table(Order),
+            order_id=sql_column_name(Order, Order._meta.pk.name),
+            address=sql_table(OrderAddress),
+            address_order_id=sql_column_name(OrderAddress, "order"),
+            address_kind=sql_column_name(OrderAddress, "kind"),
+            shipping=sql.Literal(AddressKind.SHIPPING.value),
+            billing=sql.Literal(AddressKind.BILLING.value),
         )
-
-    joins = f"{joined('s', AddressKind.SHIPPING)} {joined('b', AddressKind.BILLING)}"
-    return sql_documents(_document(), model=Order, alias="o", joins=joins)
+        .as_string()
+    )
 
 
 def orders_epcc_json(order_ids: list[uuid.UUID]) -> list[str]:

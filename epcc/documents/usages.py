@@ -18,7 +18,7 @@ from epcc.documents.formats import (
     member,
     optional_member,
     sql_column,
-    sql_documents,
+    sql_column_name,
     sql_json,
     sql_json_field,
     sql_json_quoted,
@@ -28,40 +28,63 @@ from epcc.documents.formats import (
 )
 from promotions.models import CodeUsage
 
+# The documents of the usages whose ids are the one parameter (a uuid[]), in
+# the ids' order; an unknown id gives no row. {columns}: the document of the
+# usage `u`, after request.id when the rows are (id, document).
+USAGE_DOCUMENTS = """
+SELECT {columns}
+FROM unnest(%s::uuid[]) WITH ORDINALITY AS request(id, position)
+JOIN {usage} u ON u.{usage_id} = request.id
+ORDER BY request.position
+"""
 
-@cache
-def document_sql(alias: str = "u") -> str:
-    """The document (JSON text) of the usage row `alias` names."""
 
-    def _usage(name: str) -> str:
-        return sql_column(alias, CodeUsage, name)
+def _document(usage: "str | sql.Composable") -> sql.Composed:
+    """The document (JSON text) of the usage row `usage` names: an alias, or the table itself."""
 
-    def _field(name: str) -> str:
-        return sql_json_field(alias, CodeUsage, name)
+    def column(name: str) -> sql.Composed:
+        return sql_column(usage, CodeUsage, name)
 
-    updated_at = sql_json_quoted(sql_timestamp(_usage("updated_at")))
-    document = sql_object(
-        member("id", _field("id")),
-        member("order_id", _field("order_id")),
-        member("code_id", _field("promotion_code")),
-        member("code", _field("code")),
-        member("times_used", _field("times_used")),
-        member("used_on", sql_json_quoted(sql_timestamp(_usage("used_on")))),
-        optional_member("customer_id", _field("customer_id")),
-        member("customer_email", _field("customer_email")),
+    def field(name: str) -> sql.Composed:
+        return sql_json_field(usage, CodeUsage, name)
+
+    updated_at = sql_json_quoted(sql_timestamp(column("updated_at")))
+    return sql_object(
+        member("id", field("id")),
+        member("order_id", field("order_id")),
+        member("code_id", field("promotion_code")),
+        member("code", field("code")),
+        member("times_used", field("times_used")),
+        member("used_on", sql_json_quoted(sql_timestamp(column("used_on")))),
+        optional_member("customer_id", field("customer_id")),
+        member("customer_email", field("customer_email")),
         member("meta", sql_object(member("timestamps", sql_object(member("updated_at", updated_at))))),
         # An empty updated_by is left out as well as a missing one.
-        optional_member("updated_by", sql_json(f"NULLIF({_usage('updated_by')}, '')")),
-        member("anonymized", _field("anonymized")),
-        optional_member("account_id", _field("account_id")),
+        optional_member("updated_by", sql_json(sql.SQL("NULLIF({}, '')").format(column("updated_by")))),
+        member("anonymized", field("anonymized")),
+        optional_member("account_id", field("account_id")),
     )
-    return document
 
 
 @cache
 def documents_sql(with_id: bool = False) -> str:
-    """The SELECT of the documents of the ids in its one parameter (a uuid[]), in their order."""
-    return sql_documents(document_sql("u"), model=CodeUsage, alias="u", with_id=with_id)
+    """USAGE_DOCUMENTS composed with the model's table and columns (once per `with_id`)."""
+    document = _document("u")
+    return (
+        sql.SQL(USAGE_DOCUMENTS)
+        .format(
+            columns=sql.SQL(", ").join([sql.SQL("request.id"), document] if with_id else [document]),
+            usage=sql_table(CodeUsage),
+            usage_id=sql_column_name(CodeUsage, CodeUsage._meta.pk.name),
+        )
+        .as_string()
+    )
+
+
+@cache
+def row_document_sql() -> str:
+    """The document of a row of the CodeUsage table, its columns named by the table (composed once)."""
+    return _document(sql_table(CodeUsage)).as_string()
 
 
 def usage_document() -> sql.SQL:
@@ -70,7 +93,7 @@ def usage_document() -> sql.SQL:
     Given to usages_anonymize as `returning`, the masking UPDATE writes the
     documents of the usages it changes, as they are after the change.
     """
-    return sql.SQL(document_sql(sql_table(CodeUsage)))
+    return sql.SQL(row_document_sql())
 
 
 def usage_documents(queryset):
@@ -79,7 +102,7 @@ def usage_documents(queryset):
     For a page of a list: the page query itself writes the documents, so the
     rows are read once, in the sort index's order.
     """
-    document = RawSQL(document_sql(sql_table(CodeUsage)), ())  # noqa: S611 (from _meta, not input)
+    document = RawSQL(row_document_sql(), ())  # noqa: S611 (composed from _meta and constants, not input)
     return queryset.annotate(epcc_document=document).values_list("epcc_document", flat=True)
 
 

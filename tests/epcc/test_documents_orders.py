@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import JSONField, Value
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from psycopg import sql
 
 from core.formats import CURRENCIES, format_money
 from epcc.documents.formats import sql_format_money, sql_money, sql_timestamp
@@ -263,9 +264,14 @@ def test_seed_orders_round_trip(path):
 def sql_formatted(amounts: list[int], currencies: list[str]) -> list[tuple[str, str]]:
     """(sql_format_money, sql_money) of each amount and currency, in one query."""
     with connection.cursor() as cursor:
+        amount, currency = sql.SQL("v.amount"), sql.SQL("v.currency")
         cursor.execute(
-            f"SELECT {sql_format_money('v.amount', 'v.currency')}, {sql_money('v.amount', 'v.currency')}"
-            " FROM unnest(%s::bigint[], %s::text[]) WITH ORDINALITY AS v(amount, currency, n) ORDER BY v.n",
+            sql.SQL(
+                "SELECT {}, {} FROM unnest(%s::bigint[], %s::text[])"
+                " WITH ORDINALITY AS v(amount, currency, n) ORDER BY v.n"
+            )
+            .format(sql_format_money(amount, currency), sql_money(amount, currency))
+            .as_string(),
             [amounts, currencies],
         )
         return cursor.fetchall()
@@ -303,8 +309,9 @@ def test_sql_money_is_format_money(db, examples):
 def test_sql_timestamp_is_epccs_timestamp(db, values):
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {sql_timestamp('v.at')}"
-            " FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS v(at, n) ORDER BY v.n",
+            sql.SQL("SELECT {} FROM unnest(%s::timestamptz[]) WITH ORDINALITY AS v(at, n) ORDER BY v.n")
+            .format(sql_timestamp(sql.SQL("v.at")))
+            .as_string(),
             [values],
         )
         assert [row[0] for row in cursor.fetchall()] == [epcc_timestamp(v) for v in values]
