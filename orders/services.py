@@ -242,7 +242,8 @@ def orders_anonymize(
     changed order naming the fields changed.
 
     Statements per chunk of ids: the review (without field names) locks the
-    orders and reads their statuses, then their holds; one statement masks
+    orders, then reads the rule (Order.objects.with_anonymization_block: why
+    each may not be anonymized now, with its hold); one statement masks
     them (orders.masking_sql: the three UPDATEs, grouped by the fields that
     held a value); one INSERT writes the audit records.
     """
