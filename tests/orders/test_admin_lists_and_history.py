@@ -253,3 +253,19 @@ def test_history_reprs_refuse_any_other_str(monkeypatch, make_order, django_user
     with pytest.raises(ImproperlyConfigured, match="__str__"):
         log_anonymization(user, Order, "customer", outcome)
     assert not LogEntry.objects.exists()
+
+
+def test_an_admin_offering_anonymize_whose_model_str_is_not_its_id_fails_the_system_check(monkeypatch):
+    from django.contrib import admin
+
+    from core.checks import anonymize_actions_can_write_their_history
+    from orders.models import Order
+
+    assert anonymize_actions_can_write_their_history(None) == []
+    assert "anonymize_selected_orders" in admin.site._registry[Order].actions
+    monkeypatch.setattr(Order, "__str__", lambda self: "an order")
+
+    errors = anonymize_actions_can_write_their_history(None)
+
+    assert [error.id for error in errors] == ["core.E001"]
+    assert "Order.__str__ must show the record's id" in errors[0].msg
