@@ -1,7 +1,9 @@
 """The job engine (core/jobs.py) run in the test's process: chunks, resume, cancel, retry, progress."""
 
+from types import SimpleNamespace
+
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from core.audit import Actor
 from core.jobs import job_cancel, job_progress, job_retry, job_run, job_start
@@ -173,3 +175,49 @@ def test_who_started_a_job_is_kept(orders, officer):
     job.refresh_from_db()
     assert (job.started_by, job.actor, job.interface) == (officer, "officer", Interface.WEB)
     assert AuditRecord.objects.get().actor_user == officer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_connection_puts_the_job_back_in_the_queue_for_the_task_to_retry(orders):
+    job = start([o.pk for o in orders])
+
+    def connection_lost(execute, sql, params, many, context):
+        if 'UPDATE "orders_order" SET' in sql:
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(connection_lost), pytest.raises(OperationalError):
+        job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED and job.done == 0
+    assert "OperationalError" in job.error and "server closed" not in job.error
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("attempts", "raised", "status"), [(0, "TransientJobError", "queued"), (4, "OperationalError", "failed")]
+)
+def test_the_task_retries_a_transient_error_until_its_last_attempt(
+    orders, monkeypatch, attempts, raised, status
+):
+    from core import tasks
+
+    job = start([o.pk for o in orders])
+
+    def lost(**kwargs):
+        Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
+        raise OperationalError("gone")
+
+    monkeypatch.setattr(tasks, "job_run", lost)
+    # The task gives its thread's connection back; here that is the test's own.
+    monkeypatch.setattr(tasks, "connections", SimpleNamespace(close_all=lambda: None))
+    monkeypatch.setattr(tasks, "close_old_connections", lambda: None)
+    context = SimpleNamespace(job=SimpleNamespace(attempts=attempts), should_abort=lambda: False)
+
+    with pytest.raises(Exception) as error:
+        tasks.run_job.func(context, job_id=str(job.pk))
+
+    assert type(error.value).__name__ == raised
+    job.refresh_from_db()
+    assert job.status == status

@@ -5,14 +5,9 @@ worker is stopped at a chosen chunk by a row lock the test holds on a
 record of that chunk, from a connection of its own.
 """
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -24,68 +19,13 @@ from core.jobs import RUN_JOB_TASK, job_cancel, job_progress, job_start, jobs_re
 from core.models import AuditRecord, Interface, Job, JobChunk, JobStatus
 from orders.models import Order
 from orders.services import orders_anonymize
+from tests.plugins.job_workers import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
-WAIT_SECONDS = 60
 CHUNK = 50
 ACTOR = Actor.system("tester")
 PERSONAL = ("customer_name", "customer_email", "contact_name", "contact_email")
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def worker_database_url() -> str:
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = quote(str(db["HOST"] or "localhost"), safe="")
-    port = db["PORT"] or "5432"
-    return f"postgresql://{user}{password}@{host}:{port}/{db['NAME']}"
-
-
-@pytest.fixture
-def start_worker(transactional_db, tmp_path):
-    """start_worker() -> a running `procrastinate worker` subprocess on the test database."""
-    started = []
-    env = os.environ | {"DATABASE_URL": worker_database_url(), "PYTHONUNBUFFERED": "1"}
-
-    def start():
-        log = open(tmp_path / f"worker-{len(started)}.log", "w")  # noqa: SIM115 - closed at teardown
-        process = subprocess.Popen(
-            [sys.executable, "manage.py", "procrastinate", "worker", "--concurrency", "2"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        started.append((process, log))
-        return process
-
-    yield start
-    for process, log in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        log.close()
-    with connection.cursor() as cursor:  # procrastinate's tables are not Django's to flush
-        cursor.execute(
-            "TRUNCATE procrastinate_jobs, procrastinate_events, procrastinate_periodic_defers,"
-            " procrastinate_workers CASCADE"
-        )
-
-
-def wait_for(predicate, what: str, seconds: float = WAIT_SECONDS):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def job_ended(job):
@@ -234,3 +174,29 @@ def test_two_workers_never_do_the_same_chunk(many_orders, start_worker):
     assert_each_anonymized_once(orders)
     assert AuditRecord.objects.values("batch_id").distinct().count() == 8  # one per chunk
     assert JobChunk.objects.filter(done_at__isnull=False).count() == 8
+
+
+def test_a_stopped_worker_gives_its_job_back_between_chunks_and_another_resumes_it(
+    many_orders, start_worker, monkeypatch
+):
+    monkeypatch.setenv("JOBS_SHUTDOWN_SECONDS", "0.5")
+    orders = many_orders(300)
+    job = start_job(orders)
+
+    with row_locked(orders[2 * CHUNK].pk):
+        first = start_worker()
+        wait_for(lambda: Job.objects.get(pk=job.pk).done == 2 * CHUNK, "two chunks done")
+        first.send_signal(signal.SIGTERM)
+        time.sleep(1.5)  # past its graceful wait: the job is asked to stop
+    assert first.wait(30) == 0
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.QUEUED
+    assert job.done == 3 * CHUNK  # the chunk under way was finished, no other begun
+    assert Order.objects.filter(anonymized=True).count() == 3 * CHUNK
+
+    start_worker()
+    wait_for(job_ended(job), "the job to end")
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE, job.error
+    assert_each_anonymized_once(orders)
