@@ -206,9 +206,11 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.db.backends": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # Every process loading procrastinate's Django app says how it registered its tasks.
+        # Every process loading procrastinate's Django app says how it registered its tasks, and
+        # every defer says so: the worker's own log (procrastinate.worker) says what ran.
         "procrastinate.blueprints": {"level": "WARNING"},
         "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
     },
 }
 
