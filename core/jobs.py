@@ -179,7 +179,10 @@ def job_run(
     try:
         if not job.planned:
             with transaction.atomic():
-                _write_chunks(job, kind.plan(params=job.params, chunk_size=job.chunk_size))
+                # Locked and read again: a second run of the job (were the queue's lock lost)
+                # waits here, then finds the chunks written.
+                if not Job.objects.select_for_update().only("planned").get(pk=job.pk).planned:
+                    _write_chunks(job, kind.plan(params=job.params, chunk_size=job.chunk_size))
         actor = actor_of(job)
         pending = job.chunks.filter(done_at__isnull=True).order_by("number").values_list("pk", flat=True)
         for chunk_pk in list(pending):

@@ -221,3 +221,39 @@ def test_the_task_retries_a_transient_error_until_its_last_attempt(
     assert type(error.value).__name__ == raised
     job.refresh_from_db()
     assert job.status == status
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_of_one_unplanned_job_plan_it_once_and_do_each_chunk_once(make_order, monkeypatch):
+    import time
+    from datetime import UTC, datetime
+
+    from privacy import retention
+    from privacy.retention import retention_start
+    from tests.plugins.concurrency_faults_logs import Worker
+
+    walk = retention._walk
+
+    def slow_walk(*args):
+        time.sleep(0.5)  # both runs are planning at once
+        return walk(*args)
+
+    monkeypatch.setattr(retention, "_walk", slow_walk)
+
+    old = [make_order(addresses=False, items=0) for _ in range(10)]
+    job = retention_start(
+        record_type="orders", cutoff=datetime(2030, 1, 1, tzinfo=UTC), actor=ACTOR, chunk_size=3, defer=False
+    )
+    runs = [Worker(job_run, job_id=job.pk) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.finish()
+        assert run.error is None, run.error
+        assert run.result.status == JobStatus.DONE, run.result.error
+
+    job.refresh_from_db()
+    assert (job.status, job.total, job.done) == (JobStatus.DONE, 10, 10)
+    assert job.chunks.count() == 4
+    assert AuditRecord.objects.count() == 10
+    assert AuditRecord.objects.values("record_id").distinct().count() == len(old)
