@@ -16,14 +16,15 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
-## make run: install, migrate, load demo data the first time, print the demo logins, serve.
+## make run: install, migrate, load demo data the first time, print the demo logins, serve,
+## with one job worker beside the server (docs/jobs.md).
 # Without DATABASE_URL, WITH_DB holds the embedded PostgreSQL (var/pgdata) for the whole command.
 WITH_DB := $(BIN)/python -m backoffice.embedded_db run --
 
 run: install
 	$(WITH_DB) sh -c '$(BIN)/python manage.py migrate --noinput \
 	  && $(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT) \
-	  && $(BIN)/python manage.py runserver $(HOST):$(PORT)'
+	  && scripts/serve-with-worker $(BIN)/python $(HOST):$(PORT)'
 
 ## make test: install (Python packages and Debian's chromium), lint, check the layering, run the whole suite.
 test: install chromium

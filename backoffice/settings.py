@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
     "core",
     "orders",
     "promotions",
@@ -106,6 +107,7 @@ else:
             "PORT": str(embedded_db.PORT),
         }
     }
+    PROCRASTINATE_ON_APP_READY = "backoffice.embedded_db.procrastinate_ready"
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DJANGO_CONN_MAX_AGE", "0"))
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("DJANGO_TEST_DB_NAME") or None}
 
@@ -142,6 +144,15 @@ PRIVACY_MASK = os.environ.get("PRIVACY_MASK", "**")
 PRIVACY_BATCH_LIMIT = int(os.environ.get("PRIVACY_BATCH_LIMIT", "1000"))
 # Lifetime of tokens issued by POST /oauth/access_token.
 API_ACCESS_TOKEN_SECONDS = 3600
+# Records per chunk of a job (core/jobs.py): each chunk commits on its own, with its audit records.
+JOBS_CHUNK_SIZE = int(os.environ.get("JOBS_CHUNK_SIZE", "1000"))
+# A worker told to stop waits this long for its jobs, then stops them between chunks (they go back
+# to the queue and resume there).
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "shutdown_graceful_timeout": float(os.environ.get("JOBS_SHUTDOWN_SECONDS", "5")),
+}
+# A worker whose last heartbeat is older than this is taken for dead: its jobs go back to the queue.
+JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", "60"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["epcc.authentication.BearerKeyAuthentication"],
@@ -195,6 +206,11 @@ LOGGING = {
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django.db.backends": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Every process loading procrastinate's Django app says how it registered its tasks, and
+        # every defer says so: the worker's own log (procrastinate.worker) says what ran.
+        "procrastinate.blueprints": {"level": "WARNING"},
+        "procrastinate.periodic": {"level": "WARNING"},
+        "procrastinate.jobs": {"level": "WARNING"},
     },
 }
 

@@ -7,6 +7,7 @@ import secrets
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 
@@ -164,3 +165,72 @@ class AuditRecord(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.record_type} {self.record_id} by {self.actor} via {self.interface}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# A job in one of these statuses will not run again (a failed one may be retried by hand).
+JOB_FINISHED = frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED})
+
+
+class Job(models.Model):
+    """A piece of big work run by a worker, chunk by chunk (core/jobs.py).
+
+    `kind` names a registered job kind; `params` holds what it needs (never a
+    personal value: ids and cut-off dates). `total` and `done` count records.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    total = models.PositiveIntegerField(null=True, blank=True, help_text="Unknown until the job is planned.")
+    done = models.PositiveIntegerField(default=0)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.CharField(max_length=150, help_text="Who started it, as the audit records name them.")
+    interface = models.CharField(max_length=10, choices=Interface.choices)
+    params = models.JSONField(default=dict, blank=True)
+    chunk_size = models.PositiveIntegerField()
+    planned = models.BooleanField(default=False, help_text="Its chunks are written.")
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} job {self.pk} ({self.status})"
+
+
+class JobChunk(models.Model):
+    """The ids of one chunk of a job, and what became of them once done.
+
+    A chunk's work and the row marking it done commit in one transaction: a
+    job that stops anywhere resumes from its first chunk not done.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    ids = ArrayField(models.UUIDField())
+    done_at = models.DateTimeField(null=True, blank=True)
+    batch_id = models.UUIDField(null=True, blank=True, help_text="The audit batch its records share.")
+    count = models.PositiveIntegerField(default=0, help_text="Records changed.")
+    unchanged = models.PositiveIntegerField(default=0, help_text="Records already as wanted.")
+    refused = models.PositiveIntegerField(default=0, help_text="Records left out (changed since planning).")
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="job_chunk_number_unique")]
+
+    def __str__(self):
+        return f"Chunk {self.number} of job {self.job_id}"

@@ -31,6 +31,8 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "core.AccessToken": frozenset({"token_hash"}),
     "core.ErasureRequest": frozenset({"reference"}),
     "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields"}),
+    # A job's params hold ids and cut-off dates; its error, a domain message or an exception's name.
+    "core.Job": frozenset({"kind", "status", "actor", "interface", "params", "error"}),
 }
 
 # The apps whose models the register must cover completely.

@@ -1,15 +1,15 @@
-"""The retention job: anonymize every eligible record older than a cutoff.
+"""The retention run: anonymize every eligible record older than a cutoff, as jobs.
 
-Selects batches by walking the primary key (keyset pagination: each batch
+One job per kind of record (core/jobs.py; kinds registered by
+PrivacyConfig.ready()). Its plan selects chunks by walking the primary key (keyset pagination: each batch
 starts after the last id of the one before, so the cost of a batch does not
-grow with how far the walk has come) and hands each batch to the one
-anonymizing service, which commits it in its own transaction. An interrupted
-run keeps every batch it finished; running it again continues with what is
-left, since anonymized records are no longer candidates.
+grow with how far the walk has come) and each chunk goes to the one anonymizing
+service, committed in one transaction with its chunk's done mark. An
+interrupted job resumes at its first chunk not done; a new run continues with
+what is left, since anonymized records are no longer candidates.
 """
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,18 +17,17 @@ from django.db.models import QuerySet
 
 from core.audit import Actor
 from core.errors import BatchRefused
-from core.models import Interface
+from core.jobs import ChunkResult, JobKind, job_start
+from core.models import Interface, Job
 from orders.models import AnonymizationBlock, Order
 from orders.services import orders_anonymize
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
 
-DEFAULT_BATCH_SIZE = 1000
-
 
 @dataclass
 class RetentionSummary:
-    """What one run did to one kind of record."""
+    """What a run would do (or did) to one kind of record."""
 
     candidates: int = 0  # eligible when the run began
     anonymized: int = 0
@@ -66,75 +65,103 @@ def _walk(queryset: QuerySet, batch_size: int):
         yield ids
 
 
-def _anonymize_refusing_none(anonymize, ids: list[uuid.UUID], id_key: str, summary: RetentionSummary) -> None:
-    """Anonymize a batch; records refused since selection are left out and the rest tried again.
+def _anonymize_refusing_none(anonymize, ids: list[uuid.UUID], id_key: str) -> ChunkResult:
+    """Anonymize a chunk; records refused since selection are left out and the rest tried again.
 
     The service is all-or-nothing, so one order held or deleted a moment ago
-    would otherwise stop its whole batch.
+    would otherwise stop its whole chunk.
     """
+    refused = 0
     while ids:
         try:
             outcome = anonymize(ids)
-        except BatchRefused as refused:
-            left_out = {uuid.UUID(problem.meta[id_key]) for problem in refused.problems}
-            summary.refused += len(left_out)
+        except BatchRefused as refusal:
+            left_out = {uuid.UUID(problem.meta[id_key]) for problem in refusal.problems}
+            refused += len(left_out)
             ids = [pk for pk in ids if pk not in left_out]
             continue
-        summary.anonymized += len(outcome.changed)
-        summary.already_anonymized += len(outcome.already_anonymized)
-        return
+        return ChunkResult(
+            changed=len(outcome.changed),
+            batch_id=outcome.batch_id,
+            unchanged=len(outcome.already_anonymized),
+            refused=refused,
+        )
+    return ChunkResult(changed=0, refused=refused)
 
 
-def orders_anonymize_eligible(
-    *,
-    cutoff: datetime,
-    actor: Actor,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    dry_run: bool = False,
-    on_batch: Callable[[int], None] = lambda done: None,
-) -> RetentionSummary:
-    """Anonymize every order past retention that is not held, `batch_size` orders per transaction.
+def _cutoff(params: dict) -> datetime:
+    return datetime.fromisoformat(params["cutoff"])
 
-    Each batch goes through `orders_anonymize` (rule, masking, locking and
-    audit with interface "command"). `on_batch` receives the number of orders
-    handled after each batch. With `dry_run` only counts.
-    """
-    summary = RetentionSummary(
-        candidates=orders_eligible_for_retention(cutoff=cutoff).count(),
-        held=orders_held_past_retention(cutoff=cutoff).count(),
+
+def retention_params(*, cutoff: datetime) -> dict:
+    return {"cutoff": cutoff.isoformat()}
+
+
+def orders_retention_plan(*, params: dict, chunk_size: int):
+    """The chunks of an orders retention job: eligible orders, in primary-key order."""
+    return _walk(orders_eligible_for_retention(cutoff=_cutoff(params)), chunk_size)
+
+
+def orders_retention_chunk(*, ids, actor: Actor, via: Interface, params: dict) -> ChunkResult:
+    """One chunk through `orders_anonymize` (rule, masking, locking, audit)."""
+
+    def anonymize(ids):
+        return orders_anonymize(order_ids=ids, actor=actor, via=via)
+
+    return _anonymize_refusing_none(anonymize, ids, "order_id")
+
+
+def usages_retention_plan(*, params: dict, chunk_size: int):
+    """The chunks of a usages retention job: usages used before the cutoff, not anonymized."""
+    return _walk(usages_eligible_for_retention(cutoff=_cutoff(params)), chunk_size)
+
+
+def usages_retention_chunk(*, ids, actor: Actor, via: Interface, params: dict) -> ChunkResult:
+    """One chunk through `usages_anonymize`."""
+
+    def anonymize(ids):
+        return usages_anonymize(usage_ids=ids, actor=actor, via=via)
+
+    return _anonymize_refusing_none(anonymize, ids, "usage_id")
+
+
+# The retention run is one job per kind of record (params: {"cutoff": ISO datetime}).
+ORDERS_RETENTION = JobKind(
+    name="retention.orders",
+    label="Retention: orders",
+    plan=orders_retention_plan,
+    run_chunk=orders_retention_chunk,
+)
+USAGES_RETENTION = JobKind(
+    name="retention.usages",
+    label="Retention: code usages",
+    plan=usages_retention_plan,
+    run_chunk=usages_retention_chunk,
+)
+
+
+def retention_counts(*, record_type: str, cutoff: datetime) -> RetentionSummary:
+    """What a retention run would do now ("orders" or "usages"): candidates, and orders held."""
+    if record_type == "orders":
+        return RetentionSummary(
+            candidates=orders_eligible_for_retention(cutoff=cutoff).count(),
+            held=orders_held_past_retention(cutoff=cutoff).count(),
+        )
+    return RetentionSummary(candidates=usages_eligible_for_retention(cutoff=cutoff).count())
+
+
+RETENTION_KINDS = {"orders": ORDERS_RETENTION.name, "usages": USAGES_RETENTION.name}
+
+
+def retention_start(
+    *, record_type: str, cutoff: datetime, actor: Actor, chunk_size: int | None = None, defer: bool = True
+) -> Job:
+    """A retention job for "orders" or "usages" older than the cutoff, queued (or, `defer=False`, not)."""
+    return job_start(
+        kind=RETENTION_KINDS[record_type],
+        actor=actor,
+        via=Interface.COMMAND,
+        params=retention_params(cutoff=cutoff),
+        chunk_size=chunk_size,
+        defer=defer,
     )
-    if dry_run:
-        return summary
-
-    def anonymize(ids):
-        return orders_anonymize(order_ids=ids, actor=actor, via=Interface.COMMAND)
-
-    for ids in _walk(orders_eligible_for_retention(cutoff=cutoff), batch_size):
-        _anonymize_refusing_none(anonymize, ids, "order_id", summary)
-        on_batch(len(ids))
-    return summary
-
-
-def usages_anonymize_eligible(
-    *,
-    cutoff: datetime,
-    actor: Actor,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    dry_run: bool = False,
-    on_batch: Callable[[int], None] = lambda done: None,
-) -> RetentionSummary:
-    """Anonymize every code usage used before the cutoff, `batch_size` per transaction.
-
-    Each batch goes through `usages_anonymize`; otherwise as orders_anonymize_eligible.
-    """
-    summary = RetentionSummary(candidates=usages_eligible_for_retention(cutoff=cutoff).count())
-    if dry_run:
-        return summary
-
-    def anonymize(ids):
-        return usages_anonymize(usage_ids=ids, actor=actor, via=Interface.COMMAND)
-
-    for ids in _walk(usages_eligible_for_retention(cutoff=cutoff), batch_size):
-        _anonymize_refusing_none(anonymize, ids, "usage_id", summary)
-        on_batch(len(ids))
-    return summary

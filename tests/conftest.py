@@ -12,7 +12,11 @@ from orders.models import AddressKind, Order, OrderAddress, OrderCustomAttribute
 from promotions.models import CodeUsage, Promotion, PromotionCode
 
 # Shared fixtures, available to every test wherever it lives (tests/README.md).
-pytest_plugins = ["tests.plugins.browser", "tests.plugins.concurrency_faults_logs"]
+pytest_plugins = [
+    "tests.plugins.browser",
+    "tests.plugins.concurrency_faults_logs",
+    "tests.plugins.job_workers",
+]
 
 _counter = itertools.count(1)
 

@@ -263,3 +263,16 @@ def release() -> None:
         _registered = False
         if not [pid for pid in _client_pids() if pid != os.getpid()]:
             stop()
+
+
+def procrastinate_ready(app) -> None:
+    """PROCRASTINATE_ON_APP_READY: start the server for `manage.py procrastinate ...`.
+
+    Django's backend starts the server on a process's first connection, but a
+    worker's first connection is procrastinate's own (psycopg, not Django's):
+    a worker started on its own (no `make run` holding the server) starts it here.
+    """
+    import sys
+
+    if sys.argv[1:2] == ["procrastinate"]:
+        ensure_running()
