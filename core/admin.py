@@ -1,8 +1,8 @@
-"""API keys and the audit trail in the admin.
+"""API keys, the audit trail and the jobs in the admin.
 
 An API key's secret is never shown (only its hash is stored, and the admin
 does not show that either); a key made here shows its token once, in a
-message. The audit trail is read-only.
+message. The audit trail and the jobs are read-only.
 """
 
 from django.contrib import admin, messages
@@ -11,7 +11,8 @@ from django.contrib.contenttypes.models import ContentType
 
 from core.admin_lists import ReadOnlyListAdmin, parse_uuid
 from core.api_keys import api_key_create, api_key_revoke
-from core.models import ApiKey, AuditRecord, RecordType
+from core.jobs import job_kind_label, job_kinds
+from core.models import ApiKey, AuditRecord, Job, RecordType
 
 # The order and usage lists are wide (uuids, three statuses); the sidebar would
 # push half of their columns off screen.
@@ -140,3 +141,69 @@ class AuditRecordAdmin(ReadOnlyListAdmin):
     @admin.display(description="fields")
     def changed_fields(self, record):
         return ", ".join(record.fields)
+
+
+class JobKindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return sorted(((name, kind.label) for name, kind in job_kinds().items()), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnlyListAdmin):
+    """Jobs as the workers left them; cancel and retry are on the privacy pages' job page."""
+
+    list_display = (
+        "created_at",
+        "kind_label",
+        "status",
+        "actor",
+        "interface",
+        "progress",
+        "started_at",
+        "finished_at",
+        "id",
+    )
+    list_filter = ("status", JobKindFilter, "interface", "created_at")
+    date_hierarchy = "created_at"
+    search_fields = ("=id", "=actor")
+    search_help_text = "A job id, or an actor: a username or Key-<id> (exact)."
+    ordering = ("-created_at", "-id")
+    fields = (
+        "id",
+        "kind",
+        "status",
+        "total",
+        "done",
+        "actor",
+        "interface",
+        "params",
+        "chunk_size",
+        "planned",
+        "error",
+        "cancel_requested",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_label(self, job):
+        return job_kind_label(job.kind)
+
+    @admin.display(description="done / total")
+    def progress(self, job):
+        return f"{job.done} / {'?' if job.total is None else job.total}"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if (value := parse_uuid(term)) is not None:
+            return queryset.filter(pk=value), False
+        return queryset.filter(actor=term), False

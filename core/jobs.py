@@ -79,6 +79,12 @@ def job_kinds() -> dict[str, JobKind]:
     return dict(_kinds)
 
 
+def job_kind_label(name: str) -> str:
+    """A kind in plain words ("Retention: orders"); its name when no app registers it any more."""
+    kind = _kinds.get(name)
+    return kind.label if kind else name
+
+
 def jobs_chunk_size() -> int:
     """Records per chunk: the JOBS_CHUNK_SIZE setting, read on each call (tests lower it)."""
     return settings.JOBS_CHUNK_SIZE

@@ -211,6 +211,10 @@ class Job(models.Model):
     def __str__(self):
         return f"{self.kind} job {self.pk} ({self.status})"
 
+    @property
+    def active(self) -> bool:
+        return self.status not in JOB_FINISHED
+
 
 class JobChunk(models.Model):
     """The ids of one chunk of a job, and what became of them once done.

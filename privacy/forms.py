@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.models import Interface
+from core.models import Interface, JobStatus
 from privacy.selectors import PersonRecords
 from privacy.services import REFERENCE_MAX_LENGTH
 
@@ -145,6 +145,7 @@ class AuditFilterForm(forms.Form):
     date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     record_id = forms.UUIDField(label="Record id", required=False)
+    batch_id = forms.UUIDField(label="Batch id", required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -153,3 +154,9 @@ class AuditFilterForm(forms.Form):
         if date_from and date_to and date_from > date_to:
             self.add_error("date_to", "“To” is before “From”; swap the dates.")
         return cleaned
+
+
+class JobFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "any")] + list(JobStatus.choices)
+    )

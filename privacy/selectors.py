@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.batches import Review
 from core.errors import Problem
-from core.models import AuditRecord, ErasureRequest
+from core.models import AuditRecord, ErasureRequest, Job, JobStatus
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
 from orders.models import AnonymizationBlock, LegalHold, Order, under_hold
@@ -267,7 +267,9 @@ def order_with_holds(order_id) -> tuple[Order, list[LegalHold], Review]:
     return order, holds, orders_anonymization_review(order_ids=[order.pk])
 
 
-def audit_records(*, actor: str = "", interface: str = "", date_from=None, date_to=None, record_id=None):
+def audit_records(
+    *, actor: str = "", interface: str = "", date_from=None, date_to=None, record_id=None, batch_id=None
+):
     """The audit trail, newest first, narrowed by whichever filters are given.
 
     Dates are whole days in the project's time zone, both ends included.
@@ -284,4 +286,32 @@ def audit_records(*, actor: str = "", interface: str = "", date_from=None, date_
         records = records.filter(at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=zone))
     if record_id:
         records = records.filter(record_id=record_id)
+    if batch_id:
+        records = records.filter(batch_id=batch_id)
     return records
+
+
+def jobs(*, status: str = ""):
+    """Jobs, newest first, with who started them; one status only when given."""
+    found = Job.objects.select_related("started_by").order_by("-created_at", "-id")
+    if status:
+        found = found.filter(status=status)
+    return found
+
+
+@dataclass
+class JobCounts:
+    queued: int
+    running: int
+    failed: int
+
+
+def job_counts() -> JobCounts:
+    """How many jobs wait, run and failed: one aggregate query."""
+    counts = Job.objects.aggregate(
+        **{
+            status.value: Count("pk", filter=Q(status=status))
+            for status in (JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.FAILED)
+        }
+    )
+    return JobCounts(**counts)

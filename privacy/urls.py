@@ -24,4 +24,9 @@ urlpatterns = [
     path("holds/<uuid:pk>/release/", views.LegalHoldReleaseView.as_view(), name="hold-release"),
     path("usages/", views.UsageListView.as_view(), name="usages"),
     path("audit/", views.AuditTrailView.as_view(), name="audit"),
+    path("jobs/", views.JobListView.as_view(), name="jobs"),
+    path("jobs/<uuid:pk>/", views.JobDetailView.as_view(), name="job"),
+    path("jobs/<uuid:pk>/progress.json", views.JobProgressView.as_view(), name="job-progress"),
+    path("jobs/<uuid:pk>/cancel/", views.JobCancelView.as_view(), name="job-cancel"),
+    path("jobs/<uuid:pk>/retry/", views.JobRetryView.as_view(), name="job-retry"),
 ]

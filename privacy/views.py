@@ -6,13 +6,14 @@ the services: these views never decide who may be anonymized.
 """
 
 import json
+from dataclasses import asdict
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -23,7 +24,8 @@ from django.views.generic import ListView, TemplateView
 
 from core.audit import Actor
 from core.errors import BatchRefused, ConcurrentUpdate
-from core.models import ErasureRequest, Interface
+from core.jobs import job_cancel, job_kind_label, job_progress, job_retry
+from core.models import ErasureRequest, Interface, Job, JobStatus
 from epcc.usage_filters import CodeUsageFilterSet
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
@@ -31,6 +33,7 @@ from privacy.forms import (
     AuditFilterForm,
     ErasureConfirmForm,
     ErasureSelectionForm,
+    JobFilterForm,
     LegalHoldForm,
     PersonSearchForm,
 )
@@ -38,6 +41,8 @@ from privacy.selectors import (
     audit_records,
     dashboard,
     erasure_request_receipt,
+    job_counts,
+    jobs,
     order_with_holds,
     person_export,
     person_records,
@@ -50,6 +55,12 @@ VIEW_PERMISSIONS = ("orders.view_order", "promotions.view_codeusage")
 ERASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.anonymize_order", "promotions.anonymize_codeusage")
 HOLD_PLACE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.add_legalhold",)
 HOLD_RELEASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.change_legalhold",)
+
+
+JOB_CANCELLED = "The job is cancelled."
+JOB_CANCEL_REQUESTED = "Cancel requested: the job stops before its next chunk."
+JOB_ALREADY_ENDED = "The job had already ended; nothing to cancel."
+JOB_RETRIED = "The job is queued again; it resumes at its first chunk not done."
 
 
 def refused_message(count: int) -> str:
@@ -77,7 +88,9 @@ class DashboardView(PrivacyPageMixin, TemplateView):
     template_name = "privacy/dashboard.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(dashboard=dashboard(), search_form=PersonSearchForm(), **kwargs)
+        return super().get_context_data(
+            dashboard=dashboard(), job_counts=job_counts(), search_form=PersonSearchForm(), **kwargs
+        )
 
 
 def _search_context(request, person, selection_form=None) -> dict:
@@ -357,6 +370,94 @@ class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
         return super().get_context_data(
             filter_form=usage_filter_form(self.filterset), query=query.urlencode(), **kwargs
         )
+
+
+class JobListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+    """Every job, newest first: what it does, who started it and how, how far it got."""
+
+    template_name = "privacy/jobs.html"
+    context_object_name = "jobs"
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filter_form = JobFilterForm(self.request.GET or None)
+        if self.filter_form.is_bound and not self.filter_form.is_valid():
+            return jobs().none()
+        return jobs(status=self.filter_form.cleaned_data["status"] if self.filter_form.is_bound else "")
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context = super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
+        for job in context["jobs"]:
+            job.kind_label = job_kind_label(job.kind)
+        return context
+
+
+def _job(pk) -> Job:
+    try:
+        job = jobs().get(pk=pk)
+    except Job.DoesNotExist:
+        raise Http404("No such job") from None
+    job.kind_label = job_kind_label(job.kind)
+    return job
+
+
+def progress_document(job: Job) -> dict:
+    """core.jobs.job_progress as JSON: the job page's script reads it (static/privacy/job-progress.js)."""
+    return asdict(job_progress(job))
+
+
+class JobDetailView(PrivacyPageMixin, View):
+    """One job: a progress bar kept up to date by polling its progress document, then the outcome."""
+
+    def get(self, request, pk):
+        job = _job(pk)
+        return render(
+            request,
+            "privacy/job.html",
+            {
+                "job": job,
+                "progress": job_progress(job),
+                "can_change": request.user.has_perms(ERASE_PERMISSIONS),
+            },
+        )
+
+
+class JobProgressView(PrivacyPageMixin, View):
+    def get(self, request, pk):
+        return JsonResponse(progress_document(_job(pk)))
+
+
+class JobCancelView(PrivacyPageMixin, View):
+    """Ask a job to stop: a queued one at once, a running one before its next chunk."""
+
+    permission_required = ERASE_PERMISSIONS
+
+    def post(self, request, pk):
+        job = job_cancel(job_id=_job(pk).pk)
+        if not job.cancel_requested:
+            messages.info(request, JOB_ALREADY_ENDED)
+        elif job.status == JobStatus.CANCELLED:
+            messages.success(request, JOB_CANCELLED)
+        else:
+            messages.success(request, JOB_CANCEL_REQUESTED)
+        return redirect("privacy:job", pk=job.pk)
+
+
+class JobRetryView(PrivacyPageMixin, View):
+    """Queue a failed job again, from its first chunk not done."""
+
+    permission_required = ERASE_PERMISSIONS
+
+    def post(self, request, pk):
+        try:
+            job_retry(job_id=_job(pk).pk)
+        except ValueError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, JOB_RETRIED)
+        return redirect("privacy:job", pk=pk)
 
 
 def usage_filter_form(filterset):
