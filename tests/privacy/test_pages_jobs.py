@@ -142,6 +142,33 @@ def test_the_job_page_links_each_batch_to_its_audit_records(officer_client, rete
     assert 'id="job-cancel" hidden' in html
 
 
+def test_the_job_pages_show_no_personal_value(officer_client, retention_job, make_order, officer):
+    order = make_order(customer_email="kept.private@example.com", customer_name="Kept Private")
+    job = job_start(
+        kind="orders.anonymize", actor=Actor.for_user(officer), via=Interface.ADMIN, ids=[order.pk]
+    )
+
+    pages = [
+        officer_client.get(url).content.decode()
+        for url in (reverse("privacy:jobs"), reverse("privacy:job", args=[job.pk]))
+    ]
+
+    for html in pages:
+        assert "kept.private" not in html and "Kept Private" not in html and str(order.pk) not in html
+
+
+def test_a_job_with_nothing_to_do_shows_a_full_bar(officer_client, officer):
+    job = job_run(
+        job_id=job_start(
+            kind="usages.anonymize", actor=Actor.for_user(officer), via=Interface.WEB, ids=[], defer=False
+        ).pk
+    )
+
+    html = officer_client.get(reverse("privacy:job", args=[job.pk])).content.decode()
+
+    assert 'max="1" value="1"' in html
+
+
 def test_the_audit_trail_filters_by_batch(officer_client, retention_job):
     batch_id = retention_job.chunks.order_by("number").first().batch_id
 
