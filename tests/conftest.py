@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.plugins.browser",
     "tests.plugins.concurrency_faults_logs",
     "tests.plugins.job_workers",
+    "tests.plugins.js_sdk",
 ]
 
 _counter = itertools.count(1)
