@@ -9,6 +9,7 @@ import epcc.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacu
 from epcc.errors import route_not_found
 from epcc.oauth import AccessTokenView
 from epcc.orders import OrderViewSet
+from epcc.personal_data import PersonalDataLogViewSet, RelatedDataEntryViewSet
 from epcc.usages import CodeUsageViewSet
 
 orders = OrderViewSet.as_view({"get": "list"})
@@ -16,6 +17,9 @@ order = OrderViewSet.as_view({"get": "retrieve"})
 orders_anonymize = OrderViewSet.as_view({"post": "anonymize"})
 usages = CodeUsageViewSet.as_view({"get": "list"})
 usages_anonymize = CodeUsageViewSet.as_view({"post": "anonymize"})
+personal_data_logs = PersonalDataLogViewSet.as_view({"get": "list"})
+personal_data_log = PersonalDataLogViewSet.as_view({"get": "retrieve"})
+related_data_entries = RelatedDataEntryViewSet.as_view({"get": "list"})
 
 # The schema and its docs page are public: they describe, they hold no data.
 schema = SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny])
@@ -32,6 +36,9 @@ urlpatterns = [
     path("v2/promotions/usages/anonymize", usages_anonymize, name="usages-anonymize-alias"),
     path("v2/rule-promotions/<uuid:promotion_id>/usages", usages, name="promotion-usages"),
     path("v2/rule-promotions/<uuid:promotion_id>/codes/<str:code>/usages", usages, name="code-usages"),
+    path("v2/personal-data/logs", personal_data_logs, name="personal-data-logs"),
+    path("v2/personal-data/logs/<int:pk>", personal_data_log, name="personal-data-log"),
+    path("v2/personal-data/related-data-entries", related_data_entries, name="related-data-entries"),
     path("api/schema/", schema, name="api-schema"),
     path("api/docs/", docs, name="api-docs"),
     # Anything else under the API's prefixes: a 404 envelope, even with DEBUG on.
