@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "core",
     "orders",
     "promotions",
+    "erasure",
     "privacy",
     "epcc",
     "demo",
@@ -142,6 +143,12 @@ LOGOUT_REDIRECT_URL = "/privacy/login/"
 PRIVACY_MASK = os.environ.get("PRIVACY_MASK", "**")
 # Most ids one anonymize request may carry; past it the API answers 400.
 PRIVACY_BATCH_LIMIT = int(os.environ.get("PRIVACY_BATCH_LIMIT", "1000"))
+# The key of the erasure requests' subject hashes (HMAC-SHA256 of the email or id searched): a
+# request keeps that hash, never the email. Changing it unlinks open requests from records
+# imported later; by default it is derived from DJANGO_SECRET_KEY (required in production).
+PRIVACY_SUBJECT_KEY = os.environ.get("PRIVACY_SUBJECT_KEY", "").strip() or f"subject:{SECRET_KEY}"
+# When the follow-up of waiting erasure request items runs (a cron line; blank: never).
+ERASURE_FOLLOW_UP_CRON = os.environ.get("ERASURE_FOLLOW_UP_CRON", "0 * * * *").strip()
 # Lifetime of tokens issued by POST /oauth/access_token.
 API_ACCESS_TOKEN_SECONDS = 3600
 # Records per chunk of a job (core/jobs.py): each chunk commits on its own, with its audit records.

@@ -3,6 +3,7 @@
 None of these models ever holds a personal value of a data subject.
 """
 
+import calendar
 import secrets
 import uuid
 
@@ -81,24 +82,112 @@ class AccessToken(models.Model):
         return f"Access token of {self.api_key.label}"
 
 
-class ErasureRequest(models.Model):
-    """A data-subject erasure request as handled on the privacy pages.
+def add_months(day, months: int):
+    """The same day `months` calendar months later, or that month's last day (31 Jan + 1 = 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
-    Holds the officer's reference and reason, never who the subject is.
+
+# GDPR Art. 12(3): answer within one month of receipt, extendable by two further months.
+ERASURE_DUE_MONTHS = 1
+ERASURE_EXTENSION_MAX_MONTHS = 2
+
+
+class ErasureRequestStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting"
+    COMPLETED = "completed", "Completed"
+    REJECTED = "rejected", "Rejected"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# A request in one of these statuses is closed: nothing more is done for it.
+ERASURE_REQUEST_CLOSED = frozenset(
+    {ErasureRequestStatus.COMPLETED, ErasureRequestStatus.REJECTED, ErasureRequestStatus.CANCELLED}
+)
+
+
+class SubjectResourceType(models.TextChoices):
+    """What identifies the subject of an erasure request (EPCC's resource types, plus an email)."""
+
+    CUSTOMER = "customer", "Customer id"
+    ACCOUNT = "account", "Account id"
+    ORDER = "order", "Order id"
+    CODE_USAGE = "code_usage", "Code usage id"
+    EMAIL = "email", "Email"
+
+
+class ErasureRequestQuerySet(models.QuerySet):
+    def not_closed(self):
+        return self.exclude(status__in=ERASURE_REQUEST_CLOSED)
+
+    def overdue(self, today=None):
+        """Not closed and past its due date (the extended one, when extended)."""
+        today = today or timezone.localdate()
+        return self.not_closed().filter(
+            models.Q(extended_due_on__isnull=True, due_on__lt=today) | models.Q(extended_due_on__lt=today)
+        )
+
+
+class ErasureRequest(models.Model):
+    """A data subject's erasure request: the privacy officer's case file (erasure/ has its rules).
+
+    Never holds who the subject is: `subject_key` is a keyed hash
+    (HMAC-SHA256 under PRIVACY_SUBJECT_KEY) of the normalized identifier, and
+    `resource_id` keeps the identifier only when it is an id, never an email.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    reference = models.CharField(max_length=200)
+    reference = models.CharField(max_length=200, help_text="A ticket or short reason; never a name or email.")
+    subject_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    resource_type = models.CharField(
+        max_length=20, choices=SubjectResourceType.choices, blank=True, default=""
+    )
+    resource_id = models.CharField(max_length=64, blank=True, default="", help_text="Blank for an email.")
+    received_on = models.DateField(default=timezone.localdate)
+    due_on = models.DateField(help_text="Received + one calendar month (GDPR Art. 12(3)).")
+    extension_months = models.PositiveSmallIntegerField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True, default="")
+    extended_due_on = models.DateField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ErasureRequestStatus.choices, default=ErasureRequestStatus.OPEN, db_index=True
+    )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="erasure_requests"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closing_note = models.TextField(blank=True, default="")
+
+    objects = ErasureRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self):
         return f"Erasure request {self.reference}"
+
+    def save(self, *args, **kwargs):
+        if self.due_on is None:
+            self.due_on = add_months(self.received_on, ERASURE_DUE_MONTHS)
+        super().save(*args, **kwargs)
+
+    @property
+    def due(self):
+        """The date it must be answered by: the extended due date when extended."""
+        return self.extended_due_on or self.due_on
+
+    @property
+    def closed(self) -> bool:
+        return self.status in ERASURE_REQUEST_CLOSED
+
+    def is_overdue(self, today=None) -> bool:
+        return not self.closed and self.due < (today or timezone.localdate())
 
 
 class AuditRecord(models.Model):

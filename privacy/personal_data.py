@@ -29,11 +29,25 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "promotions.CodeUsage": frozenset({"code", "updated_by"}),
     "core.ApiKey": frozenset({"name", "secret_hash"}),
     "core.AccessToken": frozenset({"token_hash"}),
-    "core.ErasureRequest": frozenset({"reference"}),
+    # The subject only as a keyed hash; resource_id only when it is an id (never an email);
+    # the notes and reasons are the officer's words about the request.
+    "core.ErasureRequest": frozenset(
+        {
+            "reference",
+            "subject_key",
+            "resource_type",
+            "resource_id",
+            "status",
+            "extension_reason",
+            "closing_note",
+        }
+    ),
+    # An item keeps the record's id; its reason is written from statuses, a hold's reason or the officer's.
+    "erasure.ErasureRequestItem": frozenset({"record_type", "state", "wait_reason", "reason"}),
     "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields"}),
     # A job's params hold ids and cut-off dates; its error, a domain message or an exception's name.
     "core.Job": frozenset({"kind", "status", "actor", "interface", "params", "error"}),
 }
 
 # The apps whose models the register must cover completely.
-REGISTERED_APPS = ("core", "orders", "promotions", "privacy")
+REGISTERED_APPS = ("core", "orders", "promotions", "erasure", "privacy")
