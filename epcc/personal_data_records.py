@@ -1,11 +1,13 @@
 """What the Personal Data API reads about one resource: its related records and its audit trail.
 
-- A customer's or an account's records: the orders and code usages that carry
-  its id (ids stay when a record is anonymized, so they are found afterwards too).
-- An order's related records: the code usages used on it. A code usage's: its
-  order, when this back-office holds it.
+- Related records: the personal data set of the resource, as erasure.subjects
+  defines it (the one definition "Find a person" and an erasure request also
+  use): a customer's or an account's orders and code usages; an order's code
+  usages and its customer's other orders and usages; the resource itself left
+  out. An erasure request for the resource covers these records (and it).
 - The audit trail (core.AuditRecord) of an order or a code usage is its own
   records; of a customer or an account, the records of everything it holds.
+  Ids stay when a record is anonymized, so both are found afterwards too.
 
 Every read is one query (and one count), whatever the number of records.
 """
@@ -13,37 +15,33 @@ Every read is one query (and one count), whatever the number of records.
 from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, UUIDField, Value, When
 
 from core.models import AuditRecord, RecordType
-from epcc.personal_data_filters import ACCOUNT, CODE_USAGE, CUSTOMER, ORDER, Subject
-from orders.models import Order
+from epcc.personal_data_filters import CODE_USAGE, ORDER, Subject
+from erasure.subjects import subject_of, subject_orders, subject_usages
 from promotions.models import CodeUsage
 
 
-def _owned(subject: Subject) -> tuple[Q, Q]:
-    """(orders, usages) conditions: the records a customer or an account holds."""
-    field = "customer_id" if subject.resource_type == CUSTOMER else "account_id"
-    return Q(**{field: subject.resource_id}), Q(**{field: subject.resource_id})
+def _records_of(subject: Subject):
+    """(orders, usages) querysets of the subject's personal data set, itself included."""
+    held = subject_of(subject.resource_type, str(subject.resource_id))
+    return subject_orders(held), subject_usages(held)
 
 
 def related_records(subject: Subject):
-    """The records held about `subject` as rows of (resource_type, resource_id), in that order.
+    """The records held about `subject` as rows {resource_type, resource_id}, by type then id.
 
-    A queryset of `values("resource_type", "resource_id")`: a UNION ALL of the
-    orders' and the usages' ids, so it pages and counts in the database.
+    A UNION ALL of the orders' and the usages' ids, so it pages and counts in
+    the database.
     """
-    if subject.resource_type in (CUSTOMER, ACCOUNT):
-        order_condition, usage_condition = _owned(subject)
-    elif subject.resource_type == ORDER:
-        order_condition, usage_condition = None, Q(order_id=subject.resource_id)
-    else:  # CODE_USAGE: its order, if held here
-        usage_order = CodeUsage.objects.filter(pk=subject.resource_id, order_id__isnull=False)
-        order_condition, usage_condition = Q(pk__in=usage_order.values("order_id")), None
-    parts = []
-    if order_condition is not None:
-        parts.append(_as_entries(Order.objects.filter(order_condition), RecordType.ORDER))
-    if usage_condition is not None:
-        parts.append(_as_entries(CodeUsage.objects.filter(usage_condition), RecordType.CODE_USAGE))
-    first, *rest = parts
-    return (first.union(*rest, all=True) if rest else first).order_by("resource_type", "resource_id")
+    orders, usages = _records_of(subject)
+    if subject.resource_type == ORDER:
+        orders = orders.exclude(pk=subject.resource_id)
+    elif subject.resource_type == CODE_USAGE:
+        usages = usages.exclude(pk=subject.resource_id)
+    return (
+        _as_entries(orders, RecordType.ORDER)
+        .union(_as_entries(usages, RecordType.CODE_USAGE), all=True)
+        .order_by("resource_type", "resource_id")
+    )
 
 
 def _as_entries(queryset, resource_type: str):
@@ -61,11 +59,9 @@ def audit_trail(subject: Subject):
     elif subject.resource_type == CODE_USAGE:
         condition = Q(record_type=RecordType.CODE_USAGE, record_id=subject.resource_id)
     else:
-        order_condition, usage_condition = _owned(subject)
-        orders = Order.objects.filter(order_condition).values("pk")
-        usages = CodeUsage.objects.filter(usage_condition).values("pk")
-        condition = Q(record_type=RecordType.ORDER, record_id__in=orders) | Q(
-            record_type=RecordType.CODE_USAGE, record_id__in=usages
+        orders, usages = _records_of(subject)
+        condition = Q(record_type=RecordType.ORDER, record_id__in=orders.values("pk")) | Q(
+            record_type=RecordType.CODE_USAGE, record_id__in=usages.values("pk")
         )
     return log_entries().filter(condition).order_by("at", "id")
 
