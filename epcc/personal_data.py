@@ -1,5 +1,7 @@
 """EPCC's Personal Data API (SPEC section 7), as EPCC's JavaScript SDK calls it.
 
+POST /v2/personal-data/erasure-requests (201 at once; a job does the work),
+GET /v2/personal-data/erasure-requests (filter) and /{id},
 GET /v2/personal-data/logs (the audit trail of one resource, as log entries),
 GET /v2/personal-data/logs/{id},
 GET /v2/personal-data/related-data-entries (every record held about one resource).
@@ -9,22 +11,48 @@ Lists take EPCC's required filter `eq(resource_type,X):eq(resource_id,Y)`
 epcc.personal_data_records, the documents epcc.documents.personal_data.
 """
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from core.models import AuditRecord
+from core.audit import Actor
+from core.models import AuditRecord, ErasureRequest, Interface, JobStatus
 from epcc.documents.personal_data import (
+    CREATED,
+    CREATED_DESCRIPTION,
+    ERASURE_REQUEST_TYPE,
+    FAILURE,
     LOG_ENTRY_TYPE,
+    NOTHING_HELD_DESCRIPTION,
     RELATED_DATA_ENTRY_TYPE,
+    SUCCESS,
+    erasure_request_document,
+    erasure_request_status,
     log_entry_document,
     related_data_entry_document,
 )
-from epcc.personal_data_filters import RESOURCE_TYPES, filter_parameter, subject_of_filter
-from epcc.personal_data_records import audit_trail, log_entries, related_records
+from epcc.personal_data_filters import (
+    RESOURCE_TYPES,
+    BadFilter,
+    filter_parameter,
+    resource_id_of,
+    resource_type_of,
+    subject_of_filter,
+)
+from epcc.personal_data_records import (
+    ITEM_COUNTS,
+    audit_trail,
+    erasure_requests_about,
+    erasure_requests_read,
+    item_counts,
+    log_entries,
+    related_records,
+    waiting_records,
+)
 from epcc.schema import error_responses, inline_serializer, serializer_class
 from epcc.views import EpccViewSet
+from erasure.services import erasure_request_create
 from orders.models import Order
 
 TAG = "personal data"
@@ -159,3 +187,201 @@ class RelatedDataEntryViewSet(PersonalDataViewSet):
     )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
+
+
+# --- Erasure requests ----------------------------------------------------------------------------
+
+ERASURE_REQUEST_NOT_FOUND_DETAIL = "No erasure request found with id {id}"
+ERASURE_REQUEST_BODY_DETAIL = (
+    'The body must be {"data": {"type": "erasure_request", "resource_type": ..., "resource_id": ...}}.'
+)
+# Erasing is anonymizing: the permissions of both anonymizing endpoints.
+CREATE_PERMISSIONS = ["orders.anonymize_order", "promotions.anonymize_codeusage"]
+API_REFERENCE = "Personal Data API ({actor})"
+
+ErasureRequestSchema = serializer_class(
+    "ErasureRequest",
+    {
+        "id": serializers.UUIDField(),
+        "type": serializers.ChoiceField(choices=[ERASURE_REQUEST_TYPE]),
+        "resource_id": serializers.CharField(),
+        "resource_type": serializers.ChoiceField(choices=list(RESOURCE_TYPES)),
+        "initiator": InitiatorSchema(),
+        "status": serializers.ChoiceField(choices=[CREATED, SUCCESS, FAILURE]),
+        "status_description": serializers.CharField(
+            help_text="What was done; while CREATED, what still waits and until when."
+        ),
+        "created_at": serializers.DateTimeField(),
+        "updated_at": serializers.DateTimeField(),
+        "meta": inline_serializer(
+            name="ErasureRequestMeta",
+            fields={
+                "reference": serializers.CharField(),
+                "received_on": serializers.DateField(),
+                "due_on": serializers.DateField(help_text="The extended due date when extended."),
+                "closed_at": serializers.DateTimeField(allow_null=True),
+                "items": serializers.DictField(
+                    child=serializers.IntegerField(), help_text="Records by state: " + ", ".join(ITEM_COUNTS)
+                ),
+            },
+        ),
+        "links": serializers.DictField(),
+    },
+)
+ErasureRequestCreateSchema = serializer_class(
+    "ErasureRequestCreate",
+    {
+        "data": inline_serializer(
+            name="ErasureRequestCreateData",
+            fields={
+                "type": serializers.ChoiceField(choices=[ERASURE_REQUEST_TYPE]),
+                "resource_type": serializers.ChoiceField(
+                    choices=[*RESOURCE_TYPES, "code-usage"], help_text="Hyphenated spellings accepted."
+                ),
+                "resource_id": serializers.UUIDField(),
+                "reference": serializers.CharField(
+                    required=False,
+                    max_length=200,
+                    help_text="Beyond EPCC: the case file's reference (a ticket; never a name or email). "
+                    "Default: Personal Data API (<key>).",
+                ),
+            },
+        )
+    },
+)
+ErasureRequestOneSchema = serializer_class("ErasureRequestDocument", {"data": ErasureRequestSchema()})
+
+
+def _body_field(data: dict, name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError({f"data.{name}": ["This field is required: a non-empty string."]})
+    return value
+
+
+def erasure_request_body(request) -> tuple[str, str, str | None]:
+    """(resource_type, resource_id, reference or None) of a POST body; a 400 naming what is wrong."""
+    body = request.data
+    if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise ValidationError({"data": [ERASURE_REQUEST_BODY_DETAIL]})
+    data = body["data"]
+    if data.get("type") != ERASURE_REQUEST_TYPE:
+        raise ValidationError({"data.type": [f'Must be "{ERASURE_REQUEST_TYPE}".']})
+    try:
+        resource_type = resource_type_of(_body_field(data, "resource_type"))
+        resource_id = resource_id_of(_body_field(data, "resource_id"))
+    except BadFilter as error:  # the same rule as the lists' filter, said of the body
+        field = "resource_type" if "resource_type" in str(error.detail) else "resource_id"
+        raise ValidationError({f"data.{field}": [str(error.detail).removeprefix("bad filter: ")]}) from None
+    reference = data.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        raise ValidationError({"data.reference": ["Must be a string."]})
+    return resource_type, str(resource_id), reference
+
+
+class ErasureRequestViewSet(PersonalDataViewSet):
+    queryset = ErasureRequest.objects.none()  # for the schema; the reads are epcc.personal_data_records
+    required_permissions = {
+        "list": READ_PERMISSIONS,
+        "retrieve": READ_PERMISSIONS,
+        "create": CREATE_PERMISSIONS,
+    }
+
+    def rows_of(self, subject):
+        return erasure_requests_about(subject)
+
+    def documents(self, request, erasure_requests: list, *, just_created: bool = False) -> list[dict]:
+        """The requests' documents: one more query, for what their waiting items are."""
+        waiting = waiting_records(r.pk for r in erasure_requests if r.items_waiting)
+        documents = []
+        for erasure_request in erasure_requests:
+            counts = item_counts(erasure_request)
+            status, description = erasure_request_status(
+                erasure_request,
+                job_failed=erasure_request.last_job_status == JobStatus.FAILED,
+                counts=counts,
+                waiting=waiting.get(erasure_request.pk, []),
+            )
+            if just_created and status != CREATED:
+                # EPCC answers a new request CREATED; a GET tells what became of it. Only a
+                # request about nothing is done already (nothing was held).
+                status, description = CREATED, f"{CREATED_DESCRIPTION}; {NOTHING_HELD_DESCRIPTION}"
+            documents.append(
+                erasure_request_document(
+                    request, erasure_request, status=status, description=description, counts=counts
+                )
+            )
+        return documents
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="personal_data_erasure_requests_list",
+        summary="Get erasure requests",
+        description=(
+            "The erasure requests made for one resource (its type and id, as they were created), newest "
+            "first. `status` is CREATED while anything is still to do (`status_description` says what "
+            "waits and until when), SUCCESS when completed, FAILURE when rejected, cancelled or failed."
+        ),
+        parameters=[filter_parameter()],
+        responses={200: ErasureRequestSchema, **error_responses(400, 401, 403, 405, 429)},
+    )
+    def list(self, request, *args, **kwargs):
+        subject = subject_of_filter(request.query_params.getlist("filter"))
+        rows, envelope = self.paginator.page_rows(self.rows_of(subject), request)
+        return Response({"data": self.documents(request, rows), **envelope})
+
+    @extend_schema(
+        tags=[TAG],
+        summary="Get an erasure request",
+        responses={200: ErasureRequestOneSchema, **error_responses(401, 403, 404, 405, 429)},
+    )
+    def retrieve(self, request, pk=None):
+        erasure_request = erasure_requests_read().filter(pk=pk).first()
+        if erasure_request is None:
+            raise NotFound(ERASURE_REQUEST_NOT_FOUND_DETAIL.format(id=pk))
+        return Response({"data": self.documents(request, [erasure_request])[0]})
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="personal_data_erasure_requests_create",
+        summary="Create an erasure request",
+        description=(
+            "Opens an erasure request for a customer, an account, an order (its customer's records too) "
+            "or a code usage, with one item per record held, and answers 201 at once with status CREATED: "
+            "a background job anonymizes every eligible record (audit records linked to the request); the "
+            "rest wait (not yet fulfilled, cancelled or refunded; under legal hold) and the periodic "
+            "follow-up anonymizes each once it becomes eligible. Poll GET until SUCCESS. Needs the "
+            "permissions to anonymize orders and code usages."
+        ),
+        request=ErasureRequestCreateSchema,
+        responses={201: ErasureRequestOneSchema, **error_responses(400, 401, 403, 405, 415, 429)},
+        examples=[
+            OpenApiExample(
+                "Erase a customer",
+                request_only=True,
+                value={
+                    "data": {
+                        "type": ERASURE_REQUEST_TYPE,
+                        "resource_type": "customer",
+                        "resource_id": "0f850c15-d643-480a-a2b4-9e3c26067178",
+                    }
+                },
+            )
+        ],
+    )
+    def create(self, request, *args, **kwargs):
+        resource_type, resource_id, reference = erasure_request_body(request)
+        actor = Actor.for_request(request)
+        try:
+            created = erasure_request_create(
+                resource_type=resource_type,
+                resource_id=resource_id,
+                reference=API_REFERENCE.format(actor=actor.label) if reference is None else reference,
+                actor=actor,
+                via=Interface.API,
+            )
+        except ValueError as error:  # the service's own words: a bad reference, say
+            raise ValidationError({"data": [str(error)]}) from None
+        erasure_request = erasure_requests_read().get(pk=created.pk)
+        [document] = self.documents(request, [erasure_request], just_created=True)
+        return Response({"data": document}, status=201)

@@ -12,10 +12,16 @@
 Every read is one query (and one count), whatever the number of records.
 """
 
-from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, UUIDField, Value, When
+from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, UUIDField, Value, When, Window
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, RowNumber
 
-from core.models import AuditRecord, RecordType
+from core.models import AuditRecord, Job, RecordType
+from epcc.documents.personal_data import NAMED_WAITING, WaitingRecord
 from epcc.personal_data_filters import CODE_USAGE, ORDER, Subject
+from erasure.models import ErasureRequestItem, ItemState
+from erasure.selectors import erasure_requests
+from erasure.services import ERASURE_REQUEST_JOB
 from erasure.subjects import subject_of, subject_orders, subject_usages
 from promotions.models import CodeUsage
 
@@ -76,3 +82,52 @@ def log_entries():
             output_field=UUIDField(),
         )
     )
+
+
+# --- Erasure requests ----------------------------------------------------------------------------
+
+ITEM_COUNTS = ("total", "anonymized", "waiting", "pending", "excluded")
+
+
+def erasure_requests_read():
+    """Requests with their item counts (erasure.selectors) and their last job's status, newest first."""
+    last_job = (
+        Job.objects.annotate(erasure_request=KT("params__erasure_request"))
+        .filter(kind=ERASURE_REQUEST_JOB, erasure_request=Cast(OuterRef("pk"), CharField()))
+        .order_by("-created_at")
+        .values("status")[:1]
+    )
+    return erasure_requests().annotate(last_job_status=Subquery(last_job))
+
+
+def erasure_requests_about(subject: Subject):
+    """The requests made for exactly this resource (its type and id), newest first."""
+    return erasure_requests_read().filter(
+        resource_type=subject.resource_type, resource_id=str(subject.resource_id)
+    )
+
+
+def item_counts(erasure_request) -> dict[str, int]:
+    """A request's items by state, from erasure_requests_read's annotations."""
+    return {name: getattr(erasure_request, f"items_{name}") for name in ITEM_COUNTS}
+
+
+def waiting_records(request_ids, *, per_request: int = NAMED_WAITING) -> dict:
+    """request id -> its first `per_request` waiting items (orders first, by id): one query."""
+    rows = (
+        ErasureRequestItem.objects.filter(request_id__in=list(request_ids), state=ItemState.WAITING)
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("request_id")],
+                order_by=[F("record_type").desc(), F("record_id").asc()],
+            )
+        )
+        .filter(position__lte=per_request)
+        .order_by("request_id", "position")
+        .values_list("request_id", "record_type", "record_id", "wait_reason", "waiting_until")
+    )
+    found: dict = {}
+    for request_id, *item in rows:
+        found.setdefault(request_id, []).append(WaitingRecord(*item))
+    return found

@@ -9,7 +9,7 @@ import epcc.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacu
 from epcc.errors import route_not_found
 from epcc.oauth import AccessTokenView
 from epcc.orders import OrderViewSet
-from epcc.personal_data import PersonalDataLogViewSet, RelatedDataEntryViewSet
+from epcc.personal_data import ErasureRequestViewSet, PersonalDataLogViewSet, RelatedDataEntryViewSet
 from epcc.usages import CodeUsageViewSet
 
 orders = OrderViewSet.as_view({"get": "list"})
@@ -20,6 +20,8 @@ usages_anonymize = CodeUsageViewSet.as_view({"post": "anonymize"})
 personal_data_logs = PersonalDataLogViewSet.as_view({"get": "list"})
 personal_data_log = PersonalDataLogViewSet.as_view({"get": "retrieve"})
 related_data_entries = RelatedDataEntryViewSet.as_view({"get": "list"})
+erasure_requests = ErasureRequestViewSet.as_view({"get": "list", "post": "create"})
+erasure_request = ErasureRequestViewSet.as_view({"get": "retrieve"})
 
 # The schema and its docs page are public: they describe, they hold no data.
 schema = SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny])
@@ -36,6 +38,12 @@ urlpatterns = [
     path("v2/promotions/usages/anonymize", usages_anonymize, name="usages-anonymize-alias"),
     path("v2/rule-promotions/<uuid:promotion_id>/usages", usages, name="promotion-usages"),
     path("v2/rule-promotions/<uuid:promotion_id>/codes/<str:code>/usages", usages, name="code-usages"),
+    # EPCC's CLI posts with a trailing slash: both spellings are served.
+    path("v2/personal-data/erasure-requests", erasure_requests, name="personal-data-erasure-requests"),
+    path("v2/personal-data/erasure-requests/", erasure_requests),
+    path(
+        "v2/personal-data/erasure-requests/<uuid:pk>", erasure_request, name="personal-data-erasure-request"
+    ),
     path("v2/personal-data/logs", personal_data_logs, name="personal-data-logs"),
     path("v2/personal-data/logs/<int:pk>", personal_data_log, name="personal-data-log"),
     path("v2/personal-data/related-data-entries", related_data_entries, name="related-data-entries"),

@@ -7,12 +7,14 @@ personal value (a log entry's `delta` holds each changed field's NEW value:
 the mask, never what it replaced).
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.urls import reverse
 
 from core.masking import mask
-from core.models import AuditAction, AuditRecord, Interface, RecordType
+from core.models import AuditAction, AuditRecord, ErasureRequestStatus, Interface, RecordType
+from erasure.models import WaitReason
 
 LOG_ENTRY_TYPE = "personal_data_log_entry"
 RELATED_DATA_ENTRY_TYPE = "related_data_entry"
@@ -136,4 +138,123 @@ def related_data_entry_document(row: dict) -> dict:
         "type": RELATED_DATA_ENTRY_TYPE,
         "resource_type": row["resource_type"],
         "resource_id": str(row["resource_id"]),
+    }
+
+
+# --- Erasure requests ----------------------------------------------------------------------------
+
+ERASURE_REQUEST_TYPE = "erasure_request"
+CREATED, SUCCESS, FAILURE = "CREATED", "SUCCESS", "FAILURE"
+# EPCC's own words for its three statuses (its published examples), then ours after them.
+CREATED_DESCRIPTION = "The erasure request successfully created"
+SUCCESS_DESCRIPTION = "The erasure request is successfully processed"
+FAILURE_DESCRIPTION = "There was an error processing your request, you can retry it or report it using the id"
+REJECTED_DESCRIPTION = (
+    "The erasure request was rejected by a privacy officer (e.g. the identity could not be "
+    "verified); create a new one once it can be answered"
+)
+CANCELLED_DESCRIPTION = "The erasure request was cancelled by a privacy officer"
+NOTHING_HELD_DESCRIPTION = "nothing is held about this resource, so there is nothing to erase"
+# How many waiting records a description names; it counts the rest.
+NAMED_WAITING = 5
+
+
+@dataclass(frozen=True)
+class WaitingRecord:
+    """An item of a request that waits: which record, why (erasure.models.WaitReason), until when."""
+
+    record_type: str
+    record_id: object
+    wait_reason: str
+    waiting_until: object = None
+
+
+def _waiting_text(item: WaitingRecord) -> str:
+    record = f"{item.record_type.replace('_', ' ')} {item.record_id}"
+    if item.wait_reason == WaitReason.LEGAL_HOLD:
+        until = f"until {item.waiting_until.isoformat()}" if item.waiting_until else "until it is released"
+        return f"{record} is under legal hold {until}"
+    if item.wait_reason == WaitReason.STATUSES:
+        return f"{record} is not yet fulfilled, cancelled or refunded"
+    return f"{record} waits ({item.wait_reason or 'unknown reason'})"
+
+
+def erasure_request_status(
+    erasure_request, *, job_failed: bool, counts: dict, waiting: list[WaitingRecord]
+) -> tuple[str, str]:
+    """EPCC's (status, status_description) of a request.
+
+    CREATED while anything is still to do (open or waiting: the description
+    says what waits and until when), SUCCESS when completed, FAILURE when
+    rejected, cancelled, or when its last job failed. `counts` holds the
+    request's items by state (erasure.selectors.erasure_requests annotates them).
+    """
+    status = erasure_request.status
+    if status == ErasureRequestStatus.COMPLETED:
+        done = counts.get("anonymized", 0)
+        if not counts.get("total"):
+            return SUCCESS, f"{SUCCESS_DESCRIPTION}: {NOTHING_HELD_DESCRIPTION}"
+        excluded = counts.get("excluded", 0)
+        return SUCCESS, (
+            f"{SUCCESS_DESCRIPTION}: {done} record(s) anonymized"
+            + (f", {excluded} excluded by a privacy officer" if excluded else "")
+        )
+    if status == ErasureRequestStatus.REJECTED:
+        return FAILURE, REJECTED_DESCRIPTION
+    if status == ErasureRequestStatus.CANCELLED:
+        return FAILURE, CANCELLED_DESCRIPTION
+    if job_failed:
+        return FAILURE, FAILURE_DESCRIPTION
+    due = f"due on {erasure_request.due.isoformat()}"
+    if status == ErasureRequestStatus.WAITING or counts.get("waiting"):
+        named = "; ".join(_waiting_text(item) for item in waiting[:NAMED_WAITING])
+        more = counts.get("waiting", len(waiting)) - min(len(waiting), NAMED_WAITING)
+        return CREATED, (
+            f"{CREATED_DESCRIPTION}; {counts.get('anonymized', 0)} record(s) anonymized, "
+            f"{counts.get('waiting', len(waiting))} waiting: {named}"
+            + (f"; and {more} more" if more > 0 else "")
+            + f". Each is anonymized by the follow-up once it becomes eligible; {due}"
+        )
+    pending = counts.get("pending", 0)
+    return CREATED, (
+        f"{CREATED_DESCRIPTION}; {pending} of {counts.get('total', 0)} record(s) still to handle "
+        f"by a background job; {due}"
+    )
+
+
+def _request_initiator(erasure_request) -> dict:
+    key, user = erasure_request.created_by_api_key, erasure_request.created_by
+    if key is not None:
+        return initiator(api_key=key, label=key.label, interface=Interface.API)
+    if user is not None:
+        return initiator(api_key=None, label=user.get_username(), interface=Interface.WEB)
+    return initiator(api_key=None, label=SYSTEM_TOKEN, interface=Interface.COMMAND)
+
+
+def erasure_request_document(
+    request, erasure_request, *, status: str, description: str, counts: dict
+) -> dict:
+    """A request as EPCC's `erasure_request`; `meta` adds the case file's dates and item counts."""
+    return {
+        "id": str(erasure_request.pk),
+        "type": ERASURE_REQUEST_TYPE,
+        "resource_id": erasure_request.resource_id,
+        "resource_type": erasure_request.resource_type,
+        "initiator": _request_initiator(erasure_request),
+        "status": status,
+        "status_description": description,
+        "created_at": epcc_timestamp(erasure_request.created_at),
+        "updated_at": epcc_timestamp(erasure_request.updated_at),
+        "meta": {
+            "reference": erasure_request.reference,
+            "received_on": erasure_request.received_on.isoformat(),
+            "due_on": erasure_request.due.isoformat(),
+            "closed_at": epcc_timestamp(erasure_request.closed_at),
+            "items": counts,
+        },
+        "links": {
+            "self": request.build_absolute_uri(
+                reverse("personal-data-erasure-request", kwargs={"pk": erasure_request.pk})
+            )
+        },
     }
