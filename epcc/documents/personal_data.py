@@ -30,6 +30,8 @@ CLIENT_CREDENTIALS_TOKEN = "client-credentials-token"  # noqa: S105
 # Who acted when no API key did: a person on the admin or the pages, or a command or job.
 USER_TOKEN = "user"  # noqa: S105
 SYSTEM_TOKEN = "system"  # noqa: S105
+# core.models.ApiKey.label: "Key-<key_id>".
+KEY_LABEL_PREFIX = "Key-"
 
 
 def epcc_timestamp(value: datetime | None) -> str | None:
@@ -51,13 +53,14 @@ def initiator(*, api_key, label: str, interface: str) -> dict:
     """
     if api_key is not None:
         token_id, name, token_type = str(api_key.key_id), api_key.name, CLIENT_CREDENTIALS_TOKEN
+    elif interface == Interface.API:
+        # A job started through the API acts under its key's label only (core.jobs.actor_of).
+        key_id = label.removeprefix(KEY_LABEL_PREFIX)
+        token_id = key_id if label.startswith(KEY_LABEL_PREFIX) and key_id.isdigit() else None
+        name, token_type = label, CLIENT_CREDENTIALS_TOKEN
     else:
         token_id, name = None, label
-        token_type = (
-            CLIENT_CREDENTIALS_TOKEN
-            if interface == Interface.API
-            else (USER_TOKEN if interface in (Interface.ADMIN, Interface.WEB) else SYSTEM_TOKEN)
-        )
+        token_type = USER_TOKEN if interface in (Interface.ADMIN, Interface.WEB) else SYSTEM_TOKEN
     return {
         "access-token-email": None,
         "access-token-id": token_id,

@@ -9,7 +9,8 @@
 // and prints one JSON array on stdout, one entry per step: {"ok": true, "value": <answer>}
 // or {"ok": false, "error": <what the SDK rejected with>}. An argument written "$N.a.b"
 // is the value at a.b of step N's answer (e.g. "$0.data.id"). With `until`, the step is
-// repeated (every 100 ms) until the value at `path` differs from `not`, or `seconds` pass.
+// repeated (every 100 ms) until the value at `path` equals `equals` (or, given `not`
+// instead, differs from it), or `seconds` pass.
 // The SDK authenticates by itself (client_credentials on POST /oauth/access_token).
 "use strict";
 
@@ -63,7 +64,8 @@ async function run(config) {
     let result = await once(client, step, results);
     if (step.until) {
       const deadline = Date.now() + 1000 * (step.until.seconds || 60);
-      while (result.ok && at(result.value, step.until.path) === step.until.not && Date.now() < deadline) {
+      const waits = (value) => ("equals" in step.until ? value !== step.until.equals : value === step.until.not);
+      while (result.ok && waits(at(result.value, step.until.path)) && Date.now() < deadline) {
         await new Promise((done) => setTimeout(done, 100));
         result = await once(client, step, results);
       }
