@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from core.audit import Actor
-from core.models import AuditRecord, ErasureRequest, Interface, JobStatus
+from core.models import AuditRecord, ErasureRequest, Interface, JobStatus, SubjectResourceType
 from epcc.documents.personal_data import (
     CREATED,
     CREATED_DESCRIPTION,
@@ -52,7 +52,7 @@ from epcc.personal_data_records import (
 )
 from epcc.schema import error_responses, inline_serializer, serializer_class
 from epcc.views import EpccViewSet
-from erasure.services import erasure_request_create
+from erasure.services import REFERENCE_MAX_LENGTH, erasure_request_create
 from orders.models import Order
 
 TAG = "personal data"
@@ -198,14 +198,18 @@ ERASURE_REQUEST_BODY_DETAIL = (
 # Erasing is anonymizing: the permissions of both anonymizing endpoints.
 CREATE_PERMISSIONS = ["orders.anonymize_order", "promotions.anonymize_codeusage"]
 API_REFERENCE = "Personal Data API ({actor})"
+# What the schema promises a reference may be (the service refuses NUL characters).
+REFERENCE_PATTERN = r"^[^\x00]*$"
 
 ErasureRequestSchema = serializer_class(
     "ErasureRequest",
     {
         "id": serializers.UUIDField(),
         "type": serializers.ChoiceField(choices=[ERASURE_REQUEST_TYPE]),
-        "resource_id": serializers.CharField(),
-        "resource_type": serializers.ChoiceField(choices=list(RESOURCE_TYPES)),
+        "resource_id": serializers.CharField(
+            allow_blank=True, help_text="Blank for a request made by email on the privacy pages."
+        ),
+        "resource_type": serializers.ChoiceField(choices=SubjectResourceType.values),
         "initiator": InitiatorSchema(),
         "status": serializers.ChoiceField(choices=[CREATED, SUCCESS, FAILURE]),
         "status_description": serializers.CharField(
@@ -239,11 +243,14 @@ ErasureRequestCreateSchema = serializer_class(
                     choices=[*RESOURCE_TYPES, "code-usage"], help_text="Hyphenated spellings accepted."
                 ),
                 "resource_id": serializers.UUIDField(),
-                "reference": serializers.CharField(
+                "reference": serializers.RegexField(
+                    REFERENCE_PATTERN,
                     required=False,
-                    max_length=200,
+                    allow_blank=True,
+                    allow_null=True,
+                    max_length=REFERENCE_MAX_LENGTH,
                     help_text="Beyond EPCC: the case file's reference (a ticket; never a name or email). "
-                    "Default: Personal Data API (<key>).",
+                    "Null, blank or left out: Personal Data API (<key>).",
                 ),
             },
         )
@@ -276,7 +283,7 @@ def erasure_request_body(request) -> tuple[str, str, str | None]:
     reference = data.get("reference")
     if reference is not None and not isinstance(reference, str):
         raise ValidationError({"data.reference": ["Must be a string."]})
-    return resource_type, str(resource_id), reference
+    return resource_type, str(resource_id), (reference or "").strip() or None
 
 
 class ErasureRequestViewSet(PersonalDataViewSet):
@@ -376,7 +383,7 @@ class ErasureRequestViewSet(PersonalDataViewSet):
             created = erasure_request_create(
                 resource_type=resource_type,
                 resource_id=resource_id,
-                reference=API_REFERENCE.format(actor=actor.label) if reference is None else reference,
+                reference=reference or API_REFERENCE.format(actor=actor.label),
                 actor=actor,
                 via=Interface.API,
             )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework.exceptions import ParseError
 
-from epcc.filtering import FilterField, FilterSyntaxError, filter_pattern, parse_filter
+from epcc.filtering import UUID_PATTERN, FilterField, FilterSyntaxError, parse_filter
 
 BAD_FILTER_DETAIL = (
     "bad filter: resource_id and resource_type are the filter fields that are both mandatory "
@@ -29,6 +29,11 @@ CUSTOMER, ACCOUNT, ORDER, CODE_USAGE = "customer", "account", "order", "code_usa
 RESOURCE_TYPES = (CUSTOMER, ACCOUNT, ORDER, CODE_USAGE)
 
 FILTER_FIELDS = {"resource_type": FilterField.text("eq"), "resource_id": FilterField.text("eq")}
+_TYPE_PATTERN = "(?:" + "|".join([*RESOURCE_TYPES, "code-usage"]) + ")"
+_TYPE_TERM = rf"eq\(resource_type,{_TYPE_PATTERN}\)"
+_ID_TERM = rf"eq\(resource_id,{UUID_PATTERN}\)"
+# The filters the schema promises to accept (the API also takes any case and quoted values).
+FILTER_PATTERN = f"^(?:{_TYPE_TERM}:{_ID_TERM}|{_ID_TERM}:{_TYPE_TERM})$"
 FILTER_EXAMPLE = "eq(resource_type,customer):eq(resource_id,0f850c15-d643-480a-a2b4-9e3c26067178)"
 
 
@@ -88,6 +93,6 @@ def filter_parameter() -> OpenApiParameter:
             + " (EPCC's hyphenated spellings accepted); resource_id: the resource's UUID. "
             f"Anything else is a 400: {BAD_FILTER_DETAIL}."
         ),
-        pattern=filter_pattern(FILTER_FIELDS),
+        pattern=FILTER_PATTERN,
         examples=[OpenApiExample("A customer", value=FILTER_EXAMPLE)],
     )

@@ -196,7 +196,7 @@ NO_TYPE = {"resource_type": "customer", "resource_id": ONE}
 NO_RESOURCE_TYPE = {"type": "erasure_request", "resource_id": ONE}
 NO_RESOURCE_ID = {"type": "erasure_request", "resource_type": "customer"}
 BAD_TYPE = f"data.resource_type: resource_type must be one of {TYPES}"
-NO_REFERENCE = "data: An erasure request needs a reference."
+NO_NUL = "data: The reference may not contain a NUL character."
 BAD_BODIES = {
     "not an object": ([], f"data: The body must be {BODY_SHAPE}."),
     "no type": ({"data": NO_TYPE}, 'data.type: Must be "erasure_request".'),
@@ -205,7 +205,7 @@ BAD_BODIES = {
     "an email": (create_body("email", "a@example.com"), BAD_TYPE),
     "not a uuid": (create_body("customer", "12345"), "data.resource_id: resource_id must be a UUID"),
     "reference": (create_body("customer", ONE, reference=5), "data.reference: Must be a string."),
-    "blank reference": (create_body("account", ONE, reference=""), NO_REFERENCE),
+    "NUL in reference": (create_body("account", ONE, reference="T\x00"), NO_NUL),
 }  # fmt: skip
 
 
