@@ -11,7 +11,9 @@ Lists take EPCC's required filter `eq(resource_type,X):eq(resource_id,Y)`
 epcc.personal_data_records, the documents epcc.documents.personal_data.
 """
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+import re
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
@@ -60,6 +62,18 @@ TAG = "personal data"
 READ_PERMISSIONS = ["orders.view_order", "promotions.view_codeusage"]
 LOG_NOT_FOUND_DETAIL = "No personal data log entry found with id {id}"
 
+
+def inline_enum(*values: str, **kwargs) -> serializers.CharField:
+    """A string field of these values. One value is written as a pattern, not an enum: the
+    documents' `type` fields each hold their own, and enum components named after one field
+    name would clash."""
+    schema = {"type": "string", "enum": list(values)}
+    if len(values) == 1:
+        schema = {"type": "string", "pattern": f"^{re.escape(values[0])}$", "example": values[0]}
+    field_class = extend_schema_field(schema)(type("InlineEnumField", (serializers.CharField,), {}))
+    return field_class(**kwargs)
+
+
 InitiatorSchema = serializer_class(
     "PersonalDataInitiator",
     {
@@ -78,7 +92,7 @@ LogEntrySchema = serializer_class(
     {
         "id": serializers.CharField(),
         "store_id": serializers.CharField(allow_null=True),
-        "type": serializers.ChoiceField(choices=[LOG_ENTRY_TYPE]),
+        "type": inline_enum(LOG_ENTRY_TYPE),
         "initiator": InitiatorSchema(),
         "time": serializers.DateTimeField(),
         "event_type": serializers.CharField(
@@ -86,7 +100,7 @@ LogEntrySchema = serializer_class(
         ),
         "delta": serializers.DictField(help_text="The changed fields with their new values (the mask)."),
         "resource_id": serializers.UUIDField(),
-        "resource_type": serializers.ChoiceField(choices=["order", "code_usage"]),
+        "resource_type": inline_enum("order", "code_usage"),
         "relationships": inline_serializer(
             name="PersonalDataLogRelationships",
             fields={
@@ -103,8 +117,8 @@ RelatedDataEntrySchema = serializer_class(
     "RelatedDataEntry",
     {
         "id": serializers.UUIDField(),
-        "type": serializers.ChoiceField(choices=[RELATED_DATA_ENTRY_TYPE]),
-        "resource_type": serializers.ChoiceField(choices=list(RESOURCE_TYPES)),
+        "type": inline_enum(RELATED_DATA_ENTRY_TYPE),
+        "resource_type": inline_enum(*RESOURCE_TYPES),
         "resource_id": serializers.UUIDField(),
     },
 )
@@ -205,13 +219,13 @@ ErasureRequestSchema = serializer_class(
     "ErasureRequest",
     {
         "id": serializers.UUIDField(),
-        "type": serializers.ChoiceField(choices=[ERASURE_REQUEST_TYPE]),
+        "type": inline_enum(ERASURE_REQUEST_TYPE),
         "resource_id": serializers.CharField(
             allow_blank=True, help_text="Blank for a request made by email on the privacy pages."
         ),
-        "resource_type": serializers.ChoiceField(choices=SubjectResourceType.values),
+        "resource_type": inline_enum(*SubjectResourceType.values),
         "initiator": InitiatorSchema(),
-        "status": serializers.ChoiceField(choices=[CREATED, SUCCESS, FAILURE]),
+        "status": inline_enum(CREATED, SUCCESS, FAILURE),
         "status_description": serializers.CharField(
             help_text="What was done; while CREATED, what still waits and until when."
         ),
@@ -238,9 +252,9 @@ ErasureRequestCreateSchema = serializer_class(
         "data": inline_serializer(
             name="ErasureRequestCreateData",
             fields={
-                "type": serializers.ChoiceField(choices=[ERASURE_REQUEST_TYPE]),
-                "resource_type": serializers.ChoiceField(
-                    choices=[*RESOURCE_TYPES, "code-usage"], help_text="Hyphenated spellings accepted."
+                "type": inline_enum(ERASURE_REQUEST_TYPE),
+                "resource_type": inline_enum(
+                    *RESOURCE_TYPES, "code-usage", help_text="Hyphenated spellings accepted."
                 ),
                 "resource_id": serializers.UUIDField(),
                 "reference": serializers.RegexField(
@@ -392,3 +406,8 @@ class ErasureRequestViewSet(PersonalDataViewSet):
         erasure_request = erasure_requests_read().get(pk=created.pk)
         [document] = self.documents(request, [erasure_request], just_created=True)
         return Response({"data": document}, status=201)
+
+
+@extend_schema_view(list=extend_schema(exclude=True), create=extend_schema(exclude=True))
+class ErasureRequestTrailingSlashViewSet(ErasureRequestViewSet):
+    """The same endpoint under EPCC's CLI's spelling (a trailing slash), described once."""

@@ -9,7 +9,12 @@ import epcc.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacu
 from epcc.errors import route_not_found
 from epcc.oauth import AccessTokenView
 from epcc.orders import OrderViewSet
-from epcc.personal_data import ErasureRequestViewSet, PersonalDataLogViewSet, RelatedDataEntryViewSet
+from epcc.personal_data import (
+    ErasureRequestTrailingSlashViewSet,
+    ErasureRequestViewSet,
+    PersonalDataLogViewSet,
+    RelatedDataEntryViewSet,
+)
 from epcc.usages import CodeUsageViewSet
 
 orders = OrderViewSet.as_view({"get": "list"})
@@ -22,6 +27,7 @@ personal_data_log = PersonalDataLogViewSet.as_view({"get": "retrieve"})
 related_data_entries = RelatedDataEntryViewSet.as_view({"get": "list"})
 erasure_requests = ErasureRequestViewSet.as_view({"get": "list", "post": "create"})
 erasure_request = ErasureRequestViewSet.as_view({"get": "retrieve"})
+erasure_requests_slash = ErasureRequestTrailingSlashViewSet.as_view({"get": "list", "post": "create"})
 
 # The schema and its docs page are public: they describe, they hold no data.
 schema = SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny])
@@ -40,7 +46,7 @@ urlpatterns = [
     path("v2/rule-promotions/<uuid:promotion_id>/codes/<str:code>/usages", usages, name="code-usages"),
     # EPCC's CLI posts with a trailing slash: both spellings are served.
     path("v2/personal-data/erasure-requests", erasure_requests, name="personal-data-erasure-requests"),
-    path("v2/personal-data/erasure-requests/", erasure_requests),
+    path("v2/personal-data/erasure-requests/", erasure_requests_slash),
     path(
         "v2/personal-data/erasure-requests/<uuid:pk>", erasure_request, name="personal-data-erasure-request"
     ),
