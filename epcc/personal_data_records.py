@@ -14,7 +14,7 @@ Every read is one query (and one count), whatever the number of records.
 
 from django.db.models import Case, CharField, F, OuterRef, Q, Subquery, UUIDField, Value, When, Window
 from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, RowNumber
+from django.db.models.functions import Cast, Concat, RowNumber
 
 from core.models import AuditRecord, Job, RecordType
 from epcc.documents.personal_data import NAMED_WAITING, WaitingRecord
@@ -23,6 +23,7 @@ from erasure.models import ErasureRequestItem, ItemState
 from erasure.selectors import erasure_requests
 from erasure.services import ERASURE_REQUEST_JOB
 from erasure.subjects import subject_of, subject_orders, subject_usages
+from orders.models import Order
 from promotions.models import CodeUsage
 
 
@@ -114,6 +115,16 @@ def item_counts(erasure_request) -> dict[str, int]:
 
 def waiting_records(request_ids, *, per_request: int = NAMED_WAITING) -> dict:
     """request id -> its first `per_request` waiting items (orders first, by id): one query."""
+    # EPCC's wording of an order's three statuses, as its 422 names them.
+    order_statuses = (
+        Order.objects.filter(pk=OuterRef("record_id"))
+        .annotate(
+            statuses=Concat(
+                Value("order:"), "status", Value(", payment:"), "payment", Value(", shipping:"), "shipping"
+            )
+        )
+        .values("statuses")[:1]
+    )
     rows = (
         ErasureRequestItem.objects.filter(request_id__in=list(request_ids), state=ItemState.WAITING)
         .annotate(
@@ -124,8 +135,9 @@ def waiting_records(request_ids, *, per_request: int = NAMED_WAITING) -> dict:
             )
         )
         .filter(position__lte=per_request)
+        .annotate(statuses=Subquery(order_statuses))
         .order_by("request_id", "position")
-        .values_list("request_id", "record_type", "record_id", "wait_reason", "waiting_until")
+        .values_list("request_id", "record_type", "record_id", "wait_reason", "waiting_until", "statuses")
     )
     found: dict = {}
     for request_id, *item in rows:

@@ -170,6 +170,7 @@ class WaitingRecord:
     record_id: object
     wait_reason: str
     waiting_until: object = None
+    statuses: str | None = None  # an order's, e.g. "order:complete, payment:paid, shipping:unfulfilled"
 
 
 def _waiting_text(item: WaitingRecord) -> str:
@@ -178,7 +179,8 @@ def _waiting_text(item: WaitingRecord) -> str:
         until = f"until {item.waiting_until.isoformat()}" if item.waiting_until else "until it is released"
         return f"{record} is under legal hold {until}"
     if item.wait_reason == WaitReason.STATUSES:
-        return f"{record} is not yet fulfilled, cancelled or refunded"
+        statuses = f" (status: {item.statuses})" if item.statuses else ""
+        return f"{record}{statuses} is not yet fulfilled, cancelled or refunded"
     return f"{record} waits ({item.wait_reason or 'unknown reason'})"
 
 

@@ -126,7 +126,8 @@ def test_after_its_job_a_request_waits_and_says_for_what_then_the_follow_up_comp
     due = ErasureRequest.objects.get().due_on.isoformat()
     assert document["status_description"] == (
         "The erasure request successfully created; 2 record(s) anonymized, 1 waiting: "
-        f"order {unpaid.pk} is not yet fulfilled, cancelled or refunded. Each is anonymized by the "
+        f"order {unpaid.pk} (status: order:complete, payment:unpaid, shipping:unfulfilled) is not yet "
+        "fulfilled, cancelled or refunded. Each is anonymized by the "
         f"follow-up once it becomes eligible; due on {due}"
     )
     assert document["meta"]["items"] == {

@@ -82,7 +82,10 @@ def test_an_erasure_request_through_the_sdk_with_a_worker(epcc_sdk, start_worker
         "pending": 0,
         "excluded": 0,
     }
-    assert f"order {unpaid.pk} is not yet fulfilled, cancelled or refunded" in waiting["status_description"]
+    assert (
+        f"order {unpaid.pk} (status: order:complete, payment:unpaid, shipping:unfulfilled) is not yet"
+        in (waiting["status_description"])
+    )
     assert sorted((e["event_type"], e["resource_id"]) for e in logs["value"]["data"]) == sorted(
         [("order.event.anonymized", str(shipped.pk)), ("code_usage.event.anonymized", str(usage.pk))]
     )
