@@ -2,6 +2,7 @@
 
 import copy
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,20 @@ def seed_003_order(seed):
                 document[kind][name] = f"{name} of Ron"
     orders_upsert(orders=[order_from_epcc(document)])
     return document
+
+
+@pytest.fixture
+def person(make_order, make_usage):
+    """(customer id, shipped order, unpaid order, code usage on the shipped one) of one person."""
+    customer_id = uuid.uuid4()
+    who = {
+        "customer_id": customer_id,
+        "customer_email": "Grace.Hopper@Example.com",
+        "customer_name": "Grace Hopper",
+    }
+    shipped = make_order(**who)
+    unpaid = make_order(payment="unpaid", shipping="unfulfilled", **who)
+    usage = make_usage(
+        customer_id=customer_id, customer_email="grace.hopper@example.com", order_id=shipped.pk
+    )
+    return customer_id, shipped, unpaid, usage

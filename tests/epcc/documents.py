@@ -125,3 +125,14 @@ def expected_usage_document(usage_id) -> dict:
     if usage.account_id:
         document["account_id"] = str(usage.account_id)
     return document
+
+
+def key_initiator(api_key) -> dict:
+    """The Personal Data API's `initiator` of an API key."""
+    return {
+        "access-token-email": None,
+        "access-token-id": str(api_key.key_id),
+        "access-token-name": api_key.name,
+        "access-token-store-id": None,
+        "access-token-type": "client-credentials-token",
+    }

@@ -18,6 +18,7 @@ from erasure.selectors import erasure_request_jobs
 from erasure.services import erasure_request_cancel, erasure_request_follow_up, erasure_request_reject
 from orders.models import Order
 from orders.services import legal_hold_place
+from tests.epcc.documents import key_initiator
 
 PATH = "/v2/personal-data/erasure-requests"
 
@@ -41,23 +42,6 @@ def run_jobs(erasure_request_id) -> None:
     erasure_request = ErasureRequest.objects.get(pk=erasure_request_id)
     for job in reversed(erasure_request_jobs(erasure_request)):
         job_run(job_id=job.pk, reraise=True)
-
-
-@pytest.fixture
-def person(make_order, make_usage):
-    """One shipped and one unpaid order of one customer, and a code usage on the shipped one."""
-    customer_id = uuid.uuid4()
-    who = {
-        "customer_id": customer_id,
-        "customer_email": "Grace.Hopper@Example.com",
-        "customer_name": "Grace Hopper",
-    }
-    shipped = make_order(**who)
-    unpaid = make_order(payment="unpaid", shipping="unfulfilled", **who)
-    usage = make_usage(
-        customer_id=customer_id, customer_email="grace.hopper@example.com", order_id=shipped.pk
-    )
-    return customer_id, shipped, unpaid, usage
 
 
 PERSONAL = ["Grace", "Hopper", "grace.hopper", "Lovelace", "Byron Street", "Happy birthday"]
@@ -84,13 +68,7 @@ def test_a_post_answers_201_created_at_once_and_queues_the_work(api_client, api_
         "type": "erasure_request",
         "resource_id": str(customer_id),
         "resource_type": "customer",
-        "initiator": {
-            "access-token-email": None,
-            "access-token-id": str(api_key[0].key_id),
-            "access-token-name": "integration",
-            "access-token-store-id": None,
-            "access-token-type": "client-credentials-token",
-        },
+        "initiator": key_initiator(api_key[0]),
         "status": "CREATED",
         "status_description": (
             f"The erasure request successfully created; 3 of 3 record(s) still to handle by a background "

@@ -20,22 +20,6 @@ from orders.models import Order
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def person(make_order, make_usage):
-    customer_id = uuid.uuid4()
-    who = {
-        "customer_id": customer_id,
-        "customer_email": "Grace.Hopper@Example.com",
-        "customer_name": "Grace Hopper",
-    }
-    shipped = make_order(**who)
-    unpaid = make_order(payment="unpaid", shipping="unfulfilled", **who)
-    usage = make_usage(
-        customer_id=customer_id, customer_email="grace.hopper@example.com", order_id=shipped.pk
-    )
-    return customer_id, shipped, unpaid, usage
-
-
 PERSONAL = ["grace", "hopper", "lovelace", "byron street", "happy birthday"]
 
 
