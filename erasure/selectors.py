@@ -124,8 +124,12 @@ class Receipt:
     other_records: list[AuditRecord] = field(default_factory=list)
 
     @property
-    def items_total(self) -> int:
-        return len(self.anonymized) + len(self.waiting) + len(self.excluded) + len(self.pending)
+    def anonymized_count(self) -> int:
+        return len(self.anonymized) + len(self.other_records)
+
+    @property
+    def waiting_count(self) -> int:
+        return len(self.waiting) + len(self.pending)
 
 
 def erasure_request_receipt(erasure_request: ErasureRequest) -> Receipt:
@@ -167,3 +171,37 @@ def erasure_request_receipt(erasure_request: ErasureRequest) -> Receipt:
 def erasure_requests_open_for_choice(limit: int = 200) -> list[ErasureRequest]:
     """Requests not closed, newest first: what the admin's confirmation page offers to file under."""
     return list(ErasureRequest.objects.not_closed().order_by("-created_at")[:limit])
+
+
+def erasure_request_next_step(erasure_request: ErasureRequest, jobs: list[Job] | None = None) -> str:
+    """What the officer should do next, in plain words (from the annotated counts of erasure_requests)."""
+    status = erasure_request.status
+    due = erasure_request.due
+    if status == ErasureRequestStatus.COMPLETED:
+        return "Done: every record is anonymized or excluded. Send the person the receipt."
+    if status == ErasureRequestStatus.REJECTED:
+        return f"Rejected ({erasure_request.closing_note}). Tell the person why; nothing more is done."
+    if status == ErasureRequestStatus.CANCELLED:
+        return "Cancelled: nothing more is done for this request."
+    jobs = erasure_request_jobs(erasure_request) if jobs is None else jobs
+    overdue = due < timezone.localdate()
+    answer_by = (
+        f"It is overdue since {due:%Y-%m-%d}: answer the person now with the receipt"
+        + ("." if erasure_request.extension_months else ", or extend the deadline with a reason.")
+        if overdue
+        else f"Answer the person by {due:%Y-%m-%d}."
+    )
+    if any(job.active for job in jobs):
+        return f"The records are being handled by a job; reload this page in a moment. {answer_by}"
+    if status == ErasureRequestStatus.OPEN:
+        return (
+            "Some records are not handled yet: the hourly follow-up handles them (or retry the failed job). "
+            + answer_by
+        )
+    waiting = getattr(erasure_request, "items_waiting", None)
+    count = f"{waiting} record{'s' if waiting != 1 else ''}" if waiting is not None else "Some records"
+    return (
+        f"{count} wait (see why below). The hourly follow-up anonymizes each as soon as it may and then "
+        "completes the request by itself; exclude a record with a reason if it must be kept. "
+        f"{answer_by} The receipt says what waits and why."
+    )

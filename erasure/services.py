@@ -12,7 +12,7 @@ itself. Every function here is one transaction.
 import uuid
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, OuterRef, Value, When
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from core.audit import Actor
 from core.batches import in_key_order, unique_uuids
 from core.jobs import job_start
 from core.models import (
+    ERASURE_DUE_MONTHS,
     ERASURE_EXTENSION_MAX_MONTHS,
     ERASURE_REQUEST_CLOSED,
     ErasureRequest,
@@ -55,6 +56,14 @@ WAITING_HOLD_REASON = (
 NOT_FOUND_REASON = "The record is no longer in the database: nothing is held."
 
 
+class RequestExists(ValueError):
+    """A request with this id was already opened (the same form sent twice)."""
+
+    def __init__(self, request_id):
+        self.request_id = request_id
+        super().__init__("This erasure request was already started.")
+
+
 class ErasureRequestClosed(ValueError):
     """A change to a request that is completed, rejected or cancelled."""
 
@@ -74,12 +83,15 @@ def _user_of(actor: Actor):
     return actor.user if getattr(actor.user, "pk", None) else None
 
 
-def _new_request(*, reference: str, actor: Actor, subject: Subject | None, received_on) -> ErasureRequest:
+def _new_request(
+    *, reference: str, actor: Actor, subject: Subject | None, received_on, pk: uuid.UUID | None = None
+) -> ErasureRequest:
     today = timezone.localdate()
     received_on = received_on or today
     if received_on > today:
         raise ValueError("A request cannot be received in the future.")
     return ErasureRequest.objects.create(
+        pk=pk or uuid.uuid4(),
         reference=_clean_text(reference, "reference", limit=REFERENCE_MAX_LENGTH),
         subject_key=subject.key if subject else "",
         resource_type=subject.resource_type if subject else "",
@@ -130,6 +142,7 @@ def erasure_request_create(
     via: Interface,
     received_on=None,
     run: bool = True,
+    request_id: uuid.UUID | None = None,
 ) -> ErasureRequest:
     """Open an erasure request for a subject, with one item per record held about them.
 
@@ -139,12 +152,21 @@ def erasure_request_create(
     a job (kind "erasure.request") settles the items: anonymizes each eligible
     record and marks the rest waiting; the request is returned at once.
     Raises ValueError (SubjectError) on a bad identifier or reference.
+    `request_id` fixes the new request's id, so a form sent twice opens one
+    request: the second raises RequestExists and changes nothing.
     """
     subject = subject_of(resource_type, resource_id)
+    if request_id is not None and ErasureRequest.objects.filter(pk=request_id).exists():
+        raise RequestExists(request_id)
     with transaction.atomic():
-        erasure_request = _new_request(
-            reference=reference, actor=actor, subject=subject, received_on=received_on
-        )
+        try:
+            with transaction.atomic():
+                erasure_request = _new_request(
+                    reference=reference, actor=actor, subject=subject, received_on=received_on, pk=request_id
+                )
+        except IntegrityError:
+            # The same id sent twice at once: the other one opened it.
+            raise RequestExists(request_id) from None
         order_ids = subject_orders(subject).order_by("pk").values_list("pk", flat=True)
         usage_ids = subject_usages(subject).order_by("pk").values_list("pk", flat=True)
         found = _items_add(erasure_request, RecordType.ORDER, order_ids)
@@ -364,7 +386,8 @@ def erasure_request_extend(*, erasure_request_id, months: int, reason: str, acto
             raise ValueError("This request was already extended; a request may be extended once.")
         erasure_request.extension_months = months
         erasure_request.extension_reason = reason
-        erasure_request.extended_due_on = add_months(erasure_request.due_on, months)
+        # Counted from receipt, as the first month is: 31 May + 1 + 2 months is 31 August, not 30.
+        erasure_request.extended_due_on = add_months(erasure_request.received_on, ERASURE_DUE_MONTHS + months)
         erasure_request.updated_at = timezone.now()
         erasure_request.save(
             update_fields=["extension_months", "extension_reason", "extended_due_on", "updated_at"]

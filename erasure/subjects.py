@@ -104,15 +104,30 @@ def subject_of_query(query: str) -> Subject | None:
         key = uuid.UUID(query)
     except ValueError:
         return None
-    if Order.objects.filter(pk=key).exists():
-        return Subject(SubjectResourceType.ORDER, str(key))
-    if CodeUsage.objects.filter(pk=key).exists():
-        return Subject(SubjectResourceType.CODE_USAGE, str(key))
-    if not Order.objects.filter(customer_id=key).exists() and (
-        Order.objects.filter(account_id=key).exists() or CodeUsage.objects.filter(account_id=key).exists()
-    ):
+    found = _kinds_holding(key)
+    for kind in (SubjectResourceType.ORDER, SubjectResourceType.CODE_USAGE, SubjectResourceType.CUSTOMER):
+        if kind in found:
+            return Subject(kind, str(key))
+    if SubjectResourceType.ACCOUNT in found:
         return Subject(SubjectResourceType.ACCOUNT, str(key))
     return Subject(SubjectResourceType.CUSTOMER, str(key))
+
+
+def _kinds_holding(key: uuid.UUID) -> set[str]:
+    """What an id is the id of (order, code usage, customer, account), in one query."""
+
+    def first(queryset, kind):
+        return queryset.order_by().annotate(kind=Value(kind)).values_list("kind")[:1]
+
+    checks = [
+        first(Order.objects.filter(pk=key), SubjectResourceType.ORDER),
+        first(CodeUsage.objects.filter(pk=key), SubjectResourceType.CODE_USAGE),
+        first(Order.objects.filter(customer_id=key), SubjectResourceType.CUSTOMER),
+        first(CodeUsage.objects.filter(customer_id=key), SubjectResourceType.CUSTOMER),
+        first(Order.objects.filter(account_id=key), SubjectResourceType.ACCOUNT),
+        first(CodeUsage.objects.filter(account_id=key), SubjectResourceType.ACCOUNT),
+    ]
+    return {row[0] for row in checks[0].union(*checks[1:], all=True)}
 
 
 def _filters(subject: Subject) -> tuple[Q, Q]:

@@ -1,24 +1,15 @@
 """The privacy pages' forms: they parse input, the services and selectors decide."""
 
-import uuid
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from core.models import Interface, JobStatus
-from privacy.selectors import PersonRecords
-from privacy.services import REFERENCE_MAX_LENGTH
+from core.models import ErasureRequestStatus, Interface, JobStatus
+from erasure.selectors import DueFilter
+from erasure.services import REFERENCE_MAX_LENGTH
 
 REFERENCE_REQUIRED = "Give a reason or a ticket reference for this erasure request."
-NOTHING_SELECTED = "Select at least one record, or tick “all eligible records”."
 REFERENCE_HELP = "A ticket number or short reason; not the person's name or email."
-# A ticked record the search no longer finds: anonymized (its email is now the mask) or
-# changed since the page was loaded, or an id that was never in the results.
-STALE_SELECTION = (
-    "A selected record is no longer among this search's results (it may have been anonymized "
-    "or changed meanwhile). Check the list below and tick again."
-)
 
 
 class PersonSearchForm(forms.Form):
@@ -29,92 +20,80 @@ class PersonSearchForm(forms.Form):
     )
 
 
-class UUIDListField(forms.Field):
-    """Several UUIDs posted under one name (hidden inputs of a confirmation step)."""
+class ErasureStartForm(forms.Form):
+    """Start an erasure request for the person a search found: the officer's reference and the day received.
 
-    widget = forms.MultipleHiddenInput
-
-    def to_python(self, value):
-        if not value:
-            return []
-        try:
-            return [uuid.UUID(str(item)) for item in value]
-        except ValueError:
-            raise ValidationError("That selection is not a list of record ids.", code="invalid") from None
-
-
-class ErasureSelectionForm(forms.Form):
-    """The records picked from a person's search results, and the request's reference.
-
-    Only records the search found may be chosen, so a forged id cannot slip in.
+    No record id is posted: the request covers what the search finds for `q`
+    when it is confirmed, worked out again on the server.
     """
 
-    q = forms.CharField(widget=forms.HiddenInput)
-    order_ids = forms.TypedMultipleChoiceField(
-        coerce=uuid.UUID,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Orders",
-        error_messages={"invalid_choice": STALE_SELECTION},
-    )
-    usage_ids = forms.TypedMultipleChoiceField(
-        coerce=uuid.UUID,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        label="Code usages",
-        error_messages={"invalid_choice": STALE_SELECTION},
-    )
-    all_eligible = forms.BooleanField(required=False, label="All eligible records")
+    q = forms.CharField(widget=forms.HiddenInput, max_length=255)
     reference = forms.CharField(
         label="Reason or ticket reference",
         max_length=REFERENCE_MAX_LENGTH,
         help_text=REFERENCE_HELP,
         error_messages={"required": REFERENCE_REQUIRED},
     )
-
-    def __init__(self, *args, person: PersonRecords, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.person = person
-        self.fields["order_ids"].choices = [(str(row.id), str(row.id)) for row in person.orders]
-        self.fields["usage_ids"].choices = [(str(row.id), str(row.id)) for row in person.usages]
+    received_on = forms.DateField(
+        label="Received on",
+        required=False,
+        help_text="The day the person asked; the answer is due one calendar month later. Empty: today.",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    # The request's id, fixed by the preview: confirming twice (a double click, a reload) opens one request.
+    request_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def clean_reference(self):
         reference = self.cleaned_data["reference"].strip()
         if not reference:
             raise ValidationError(REFERENCE_REQUIRED, code="required")
+        if "\x00" in reference:
+            raise ValidationError("A reference may not contain a NUL character.", code="invalid")
         return reference
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("all_eligible"):
-            cleaned["order_ids"] = self.person.eligible_order_ids
-            cleaned["usage_ids"] = self.person.eligible_usage_ids
-        if not cleaned.get("order_ids") and not cleaned.get("usage_ids") and "order_ids" not in self.errors:
-            raise ValidationError(NOTHING_SELECTED, code="nothing_selected")
-        return cleaned
-
-    def selected(self, name: str) -> set[str]:
-        """The ids ticked in the submitted form, to tick them again when it is shown with errors."""
-        return {str(value) for value in self.data.getlist(name)} if self.is_bound else set()
+    def clean_received_on(self):
+        received_on = self.cleaned_data["received_on"] or timezone.localdate()
+        if received_on > timezone.localdate():
+            raise ValidationError("A request cannot be received in the future.", code="future")
+        return received_on
 
 
-class ErasureConfirmForm(forms.Form):
-    """The exact records a preview listed, posted back to be anonymized."""
-
-    q = forms.CharField(widget=forms.HiddenInput, required=False)
-    reference = forms.CharField(
-        max_length=REFERENCE_MAX_LENGTH,
-        widget=forms.HiddenInput,
-        error_messages={"required": REFERENCE_REQUIRED},
+class RequestFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "any")] + list(ErasureRequestStatus.choices)
     )
-    order_ids = UUIDListField(required=False)
-    usage_ids = UUIDListField(required=False)
+    due = forms.ChoiceField(
+        label="Due",
+        required=False,
+        choices=[("", "any"), (DueFilter.OVERDUE, "overdue"), (DueFilter.DUE_SOON, "due within 7 days")],
+    )
 
-    def clean(self):
-        cleaned = super().clean()
-        if not cleaned.get("order_ids") and not cleaned.get("usage_ids") and not self.errors:
-            raise ValidationError(NOTHING_SELECTED, code="nothing_selected")
-        return cleaned
+
+class RequestExtendForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label="Extend by", coerce=int, choices=[(1, "1 month"), (2, "2 months")], initial=2
+    )
+    reason = forms.CharField(
+        label="Why more time is needed",
+        max_length=500,
+        help_text="Told to the person: e.g. the number or complexity of their requests (GDPR Art. 12(3)).",
+    )
+
+
+class RequestCloseForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500)
+
+
+class RequestCancelForm(forms.Form):
+    reason = forms.CharField(label="Note (optional)", max_length=500, required=False)
+
+
+class ItemExcludeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why this record is kept",
+        max_length=500,
+        help_text="E.g. needed for an open dispute; no personal value.",
+    )
 
 
 class LegalHoldForm(forms.Form):

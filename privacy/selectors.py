@@ -7,15 +7,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, F, Q, Subquery, Value
-from django.db.models.functions import Upper
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from core.batches import Review
 from core.errors import Problem
-from core.models import AuditRecord, ErasureRequest, Job, JobStatus
+from core.models import AuditRecord, Job, JobStatus
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
+from erasure.services import WAITING_STATUSES_REASON
+from erasure.subjects import Subject, subject_of_query, subject_orders, subject_usages
 from orders.models import AnonymizationBlock, LegalHold, Order, under_hold
 from orders.services import orders_anonymization_review
 from promotions.models import CodeUsage
@@ -50,6 +51,18 @@ class RecordRow:
     def eligible(self) -> bool:
         return self.fields is not None
 
+    @property
+    def waiting_reason(self) -> str:
+        """Why an erasure request would leave this order waiting, in the request's own words."""
+        if self.problem is None:
+            return ""
+        if self.problem.code == "not_eligible":
+            order = self.record
+            return WAITING_STATUSES_REASON.format(
+                status=order.status, payment=order.payment, shipping=order.shipping
+            )
+        return self.problem.detail
+
 
 @dataclass
 class PersonRecords:
@@ -57,6 +70,7 @@ class PersonRecords:
 
     query: str
     kind: str | None = None
+    subject: Subject | None = None
     orders: list[RecordRow] = field(default_factory=list)
     usages: list[RecordRow] = field(default_factory=list)
     truncated: bool = False
@@ -73,6 +87,18 @@ class PersonRecords:
     def eligible_usage_ids(self) -> list[uuid.UUID]:
         return [row.id for row in self.usages if row.eligible]
 
+    @property
+    def already_anonymized(self) -> list[tuple[str, RecordRow]]:
+        """("Order" or "Code usage", row) of the records already anonymized."""
+        return [("Order", row) for row in self.orders if row.already_anonymized] + [
+            ("Code usage", row) for row in self.usages if row.already_anonymized
+        ]
+
+    @property
+    def waiting(self) -> list[RecordRow]:
+        """Orders an erasure request would leave waiting: not anonymized and refused now."""
+        return [row for row in self.orders if row.problem is not None]
+
 
 def search_kind(query: str) -> str | None:
     """An email when it has an @, an id when it is a UUID, else nothing searchable."""
@@ -83,29 +109,6 @@ def search_kind(query: str) -> str | None:
     except ValueError:
         return None
     return SearchKind.ID
-
-
-def _person_filters(query: str, kind: str) -> tuple[Q, Q]:
-    """The conditions on orders and on usages that find one person."""
-    if kind == SearchKind.EMAIL:
-        # UPPER(customer_email) = UPPER(%s): the exact expression of the
-        # order_email_upper_idx / usage_email_upper_idx indexes.
-        email = Q(email_upper=Upper(Value(query)))
-        return email, email
-    key = uuid.UUID(query)
-    # An order id stands for the customer who placed it: their other orders too.
-    customer_of_order = Subquery(
-        Order.objects.filter(pk=key, customer_id__isnull=False).order_by().values("customer_id")[:1]
-    )
-    orders = Q(pk=key) | Q(customer_id=key) | Q(account_id=key) | Q(customer_id=customer_of_order)
-    usages = (
-        Q(pk=key)
-        | Q(order_id=key)
-        | Q(customer_id=key)
-        | Q(account_id=key)
-        | Q(customer_id=customer_of_order)
-    )
-    return orders, usages
 
 
 def _rows(records: list, review: Review) -> list[RecordRow]:
@@ -124,24 +127,22 @@ def _rows(records: list, review: Review) -> list[RecordRow]:
 def person_records(query: str) -> PersonRecords:
     """Orders and code usages (across all promotions) of the person `query` names.
 
-    `query` is an email (case-insensitive exact match on the customer's email),
-    or a UUID: an order id (and so the customer who placed it), a customer id,
-    an account id or a usage id. Each row says whether it can be anonymized and,
-    if not, why, as the anonymizing services would decide it.
+    `query` is an email (case-insensitive exact match on the customer's or
+    the order contact's email), or a UUID: an order id (and so the customer
+    who placed it), a customer id, an account id or a usage id. Which records
+    that finds is erasure.subjects, the same rule an erasure request uses.
+    Each row says whether it can be anonymized and, if not, why, as the
+    anonymizing services would decide it.
     """
     query = (query or "").strip()
     result = PersonRecords(query=query, kind=search_kind(query))
-    if result.kind is None:
+    result.subject = subject_of_query(query) if result.kind else None
+    if result.subject is None:
+        result.kind = None
         return result
-    order_filter, usage_filter = _person_filters(query, result.kind)
-    orders = list(
-        Order.objects.alias(email_upper=Upper("customer_email"))
-        .filter(order_filter)
-        .order_by("-created_at", "id")[: PERSON_RECORDS_LIMIT + 1]
-    )
+    orders = list(subject_orders(result.subject).order_by("-created_at", "id")[: PERSON_RECORDS_LIMIT + 1])
     usages = list(
-        CodeUsage.objects.alias(email_upper=Upper("customer_email"))
-        .filter(usage_filter)
+        subject_usages(result.subject)
         .select_related("promotion")
         .order_by("-used_on", "id")[: PERSON_RECORDS_LIMIT + 1]
     )
@@ -156,23 +157,11 @@ def person_records(query: str) -> PersonRecords:
 
 def person_export(query: str) -> dict:
     """Everything held about the person, in EPCC's document shapes (a subject access request)."""
-    query = (query or "").strip()
-    kind = search_kind(query)
-    if kind is None:
+    subject = subject_of_query(query)
+    if subject is None:
         return {"orders": [], "usages": []}
-    order_filter, usage_filter = _person_filters(query, kind)
-    order_ids = (
-        Order.objects.alias(email_upper=Upper("customer_email"))
-        .filter(order_filter)
-        .order_by("-created_at", "id")
-        .values_list("pk", flat=True)
-    )
-    usage_ids = (
-        CodeUsage.objects.alias(email_upper=Upper("customer_email"))
-        .filter(usage_filter)
-        .order_by("-used_on", "id")
-        .values_list("pk", flat=True)
-    )
+    order_ids = subject_orders(subject).order_by("-created_at", "id").values_list("pk", flat=True)
+    usage_ids = subject_usages(subject).order_by("-used_on", "id").values_list("pk", flat=True)
     return {"orders": orders_documents(list(order_ids)), "usages": usages_documents(list(usage_ids))}
 
 
@@ -250,14 +239,6 @@ def dashboard() -> Dashboard:
         recent=recent,
         holds_shown=DASHBOARD_HOLDS_SHOWN,
     )
-
-
-def erasure_request_receipt(erasure_request_id) -> tuple[ErasureRequest, list[AuditRecord]]:
-    """An erasure request and the audit records it left, orders first."""
-    erasure_request = ErasureRequest.objects.select_related("created_by").get(pk=erasure_request_id)
-    # "order" sorts after "code_usage": descending puts the orders first.
-    records = list(erasure_request.audit_records.order_by("-record_type", "record_id"))
-    return erasure_request, records
 
 
 def order_with_holds(order_id) -> tuple[Order, list[LegalHold], Review]:

@@ -6,6 +6,7 @@ the services: these views never decide who may be anonymized.
 """
 
 import json
+import uuid
 from dataclasses import asdict
 from urllib.parse import urlencode
 
@@ -15,7 +16,6 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -23,33 +23,52 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from core.audit import Actor
-from core.errors import BatchRefused, ConcurrentUpdate
 from core.jobs import job_cancel, job_kind_label, job_progress, job_retry
-from core.models import ErasureRequest, Interface, Job, JobStatus
+from core.models import ERASURE_DUE_MONTHS, ErasureRequest, Interface, Job, JobStatus, add_months
 from epcc.usage_filters import CodeUsageFilterSet
+from erasure.models import ErasureRequestItem
+from erasure.selectors import (
+    due_mark,
+    erasure_request_counts,
+    erasure_request_items,
+    erasure_request_jobs,
+    erasure_request_next_step,
+    erasure_request_receipt,
+    erasure_requests,
+)
+from erasure.services import (
+    RequestExists,
+    erasure_request_cancel,
+    erasure_request_create,
+    erasure_request_extend,
+    erasure_request_item_exclude,
+    erasure_request_reject,
+)
+from erasure.subjects import subject_of_query
 from orders.models import LegalHold, Order
-from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
+from orders.services import legal_hold_place, legal_hold_release
 from privacy.forms import (
     AuditFilterForm,
-    ErasureConfirmForm,
-    ErasureSelectionForm,
+    ErasureStartForm,
+    ItemExcludeForm,
     JobFilterForm,
     LegalHoldForm,
     PersonSearchForm,
+    RequestCancelForm,
+    RequestCloseForm,
+    RequestExtendForm,
+    RequestFilterForm,
 )
 from privacy.selectors import (
     audit_records,
     dashboard,
-    erasure_request_receipt,
     job_counts,
     jobs,
     order_with_holds,
     person_export,
     person_records,
 )
-from privacy.services import NothingToErase, erasure_request_fulfil
 from promotions.models import CodeUsage
-from promotions.services import usages_anonymization_review
 
 VIEW_PERMISSIONS = ("orders.view_order", "promotions.view_codeusage")
 ERASE_PERMISSIONS = VIEW_PERMISSIONS + ("orders.anonymize_order", "promotions.anonymize_codeusage")
@@ -63,8 +82,8 @@ JOB_ALREADY_ENDED = "The job had already ended; nothing to cancel."
 JOB_RETRIED = "The job is queued again; it resumes at its first chunk not done."
 
 
-def refused_message(count: int) -> str:
-    return f"Nothing was anonymized: {count} record{pluralize(count)} may not be anonymized."
+REQUEST_STARTED = "Erasure request “{reference}” is started: the records are being handled."
+REQUEST_ALREADY_STARTED = "This erasure request was already started; here it is."
 
 
 class PrivacyPageMixin(PermissionRequiredMixin):
@@ -84,31 +103,43 @@ class PrivacyPageMixin(PermissionRequiredMixin):
         return super().handle_no_permission()
 
 
+class ForgivingPaginationMixin:
+    """A page number past the end (a stale link, a shorter filtered list) or not a number shows
+    the nearest page instead of a 404: the officer keeps the filters they typed."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=self.get_allow_empty())
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return paginator, page, page.object_list, page.has_other_pages()
+
+
 class DashboardView(PrivacyPageMixin, TemplateView):
     template_name = "privacy/dashboard.html"
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            dashboard=dashboard(), job_counts=job_counts(), search_form=PersonSearchForm(), **kwargs
+            dashboard=dashboard(),
+            job_counts=job_counts(),
+            request_counts=erasure_request_counts(),
+            search_form=PersonSearchForm(),
+            **kwargs,
         )
 
 
-def _search_context(request, person, selection_form=None) -> dict:
+def _search_context(request, person, start_form=None) -> dict:
     can_erase = request.user.has_perms(ERASE_PERMISSIONS)
-    if selection_form is None and person is not None and person.found and can_erase:
-        selection_form = ErasureSelectionForm(initial={"q": person.query}, person=person)
+    if start_form is None and person is not None and person.subject is not None and can_erase:
+        start_form = ErasureStartForm(initial={"q": person.query})
     return {
         "search_form": PersonSearchForm(initial={"q": person.query} if person else None),
         "person": person,
-        "selection_form": selection_form,
-        "selected_orders": selection_form.selected("order_ids") if selection_form else set(),
-        "selected_usages": selection_form.selected("usage_ids") if selection_form else set(),
+        "start_form": start_form,
         "can_erase": can_erase,
     }
 
 
 class PersonSearchView(PrivacyPageMixin, View):
-    """Find a person: one box; everything held about them, and what can be erased."""
+    """Find a person: one box; everything held about them, and an erasure request to start."""
 
     def get(self, request):
         form = PersonSearchForm(request.GET or None)
@@ -143,58 +174,49 @@ class PersonExportView(PrivacyPageMixin, View):
         return response
 
 
-def _preview_context(*, reference, query, order_ids, usage_ids, all_eligible=False) -> dict:
-    """What anonymizing the selection would do, as the services see it right now."""
-    order_review = orders_anonymization_review(order_ids=order_ids)
-    usage_review = usages_anonymization_review(usage_ids=usage_ids)
-    return {
-        "reference": reference,
-        "query": query,
-        # Posted back by "Back to the search results", so the ticks and the reference survive.
-        "selection": {"order_ids": order_ids, "usage_ids": usage_ids, "all_eligible": all_eligible},
-        "order_review": order_review,
-        "usage_review": usage_review,
-        "confirm_form": ErasureConfirmForm(
-            initial={
-                "q": query,
-                "reference": reference,
-                "order_ids": [str(pk) for pk in order_review.eligible],
-                "usage_ids": [str(pk) for pk in usage_review.eligible],
-            }
-        ),
-        "has_changes": bool(order_review.eligible or usage_review.eligible),
+def _preview(request, form: ErasureStartForm, person, *, status=200, **extra):
+    """What starting the request would do now: anonymized at once, left waiting (and why), already done."""
+    data = form.cleaned_data
+    confirm = ErasureStartForm(
+        initial={
+            "q": person.query,
+            "reference": data["reference"],
+            "received_on": data["received_on"],
+            "request_id": data.get("request_id") or uuid.uuid4(),
+        }
+    )
+    context = {
+        "person": person,
+        "reference": data["reference"],
+        "received_on": data["received_on"],
+        "due_on": add_months(data["received_on"], ERASURE_DUE_MONTHS),
+        "confirm_form": confirm,
     }
+    return render(request, "privacy/preview.html", context | extra, status=status)
 
 
 class ErasurePreviewView(PrivacyPageMixin, View):
-    """Step two: exactly which fields of which records the mask will change, and what is refused."""
+    """Step two: what the request will anonymize now, what will wait and why. Nothing changes yet."""
 
     permission_required = ERASE_PERMISSIONS
 
     def get(self, request):
-        # Typed, bookmarked or reopened: the selection lives on the search page, not here.
+        # Typed, bookmarked or reopened: the request starts from the search page, not here.
         return redirect("privacy:search")
 
     def post(self, request):
         person = person_records(request.POST.get("q", ""))
-        form = ErasureSelectionForm(request.POST, person=person)
+        form = ErasureStartForm(request.POST)
         if "back" in request.POST:
-            # Back from the preview: the search results again, with the same ticks and reference.
+            # Back from the preview: the search results again, with the reference as typed.
             return render(request, "privacy/search.html", _search_context(request, person, form))
-        if not form.is_valid():
+        if person.subject is None or not form.is_valid():
             return render(request, "privacy/search.html", _search_context(request, person, form), status=400)
-        context = _preview_context(
-            reference=form.cleaned_data["reference"],
-            query=person.query,
-            order_ids=form.cleaned_data["order_ids"],
-            usage_ids=form.cleaned_data["usage_ids"],
-            all_eligible=form.cleaned_data["all_eligible"],
-        )
-        return render(request, "privacy/preview.html", context)
+        return _preview(request, form, person)
 
 
 class ErasureConfirmView(PrivacyPageMixin, View):
-    """Step three: anonymize what the preview listed, as one erasure request, all or nothing."""
+    """Step three: open the request for what the search finds now; a job works it at once."""
 
     permission_required = ERASE_PERMISSIONS
 
@@ -202,58 +224,165 @@ class ErasureConfirmView(PrivacyPageMixin, View):
         return redirect("privacy:search")
 
     def post(self, request):
-        form = ErasureConfirmForm(request.POST)
-        if not form.is_valid():
+        form = ErasureStartForm(request.POST)
+        # The records are found again here, from the search key: a posted id is never trusted.
+        subject = subject_of_query(request.POST.get("q", ""))
+        if not form.is_valid() or subject is None:
             for error in form.errors.values():
                 messages.error(request, " ".join(error))
             return redirect("privacy:search")
         data = form.cleaned_data
         try:
-            erasure_request = erasure_request_fulfil(
+            erasure_request = erasure_request_create(
+                resource_type=subject.resource_type,
+                resource_id=subject.identifier,
                 reference=data["reference"],
-                order_ids=data["order_ids"],
-                usage_ids=data["usage_ids"],
+                received_on=data["received_on"],
                 actor=Actor.for_user(request.user),
+                via=Interface.WEB,
+                request_id=data["request_id"],
             )
-        except BatchRefused as refused:
-            context = _preview_context(
-                reference=data["reference"],
-                query=data["q"],
-                order_ids=data["order_ids"],
-                usage_ids=data["usage_ids"],
-            )
-            context["refused"] = refused
-            context["refused_message"] = refused_message(len(refused.problems))
-            return render(request, "privacy/preview.html", context, status=422)
-        except ConcurrentUpdate as conflict:
-            context = _preview_context(
-                reference=data["reference"],
-                query=data["q"],
-                order_ids=data["order_ids"],
-                usage_ids=data["usage_ids"],
-            )
-            context["conflict"] = conflict.detail
-            return render(request, "privacy/preview.html", context, status=409)
-        except NothingToErase as nothing:
-            messages.info(request, str(nothing))
+        except RequestExists as exists:
+            messages.info(request, REQUEST_ALREADY_STARTED)
+            return redirect("privacy:request", pk=exists.request_id)
+        except ValueError as error:
+            messages.error(request, str(error))
             return redirect(f"{reverse('privacy:search')}?{urlencode({'q': data['q']})}")
-        messages.success(request, f"Erasure request “{erasure_request.reference}” is done.")
-        return redirect("privacy:receipt", pk=erasure_request.pk)
+        messages.success(request, REQUEST_STARTED.format(reference=erasure_request.reference))
+        return redirect("privacy:request", pk=erasure_request.pk)
+
+
+def _erasure_request(pk) -> ErasureRequest:
+    try:
+        return erasure_requests().get(pk=pk)
+    except ErasureRequest.DoesNotExist:
+        raise Http404("No such erasure request") from None
+
+
+class RequestListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+    """Erasure requests, newest first, by status; overdue and due-within-7-days marked."""
+
+    template_name = "privacy/requests.html"
+    context_object_name = "requests"
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filter_form = RequestFilterForm(self.request.GET or None)
+        if self.filter_form.is_bound and not self.filter_form.is_valid():
+            return erasure_requests().none()
+        return erasure_requests(**(self.filter_form.cleaned_data if self.filter_form.is_bound else {}))
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context = super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
+        today = timezone.localdate()
+        for erasure_request in context["requests"]:
+            erasure_request.due_mark = due_mark(erasure_request, today)
+        return context
+
+
+def _request_page(request, pk, *, status=200, **forms):
+    erasure_request = _erasure_request(pk)
+    jobs_of = erasure_request_jobs(erasure_request)
+    context = {
+        "erasure_request": erasure_request,
+        "items": erasure_request_items(erasure_request),
+        "due_mark": due_mark(erasure_request),
+        "next_step": erasure_request_next_step(erasure_request, jobs_of),
+        "active_job": next((job for job in jobs_of if job.active), None),
+        "can_change": request.user.has_perms(ERASE_PERMISSIONS) and not erasure_request.closed,
+        "extend_form": forms.get("extend_form") or RequestExtendForm(),
+        "reject_form": forms.get("reject_form") or RequestCloseForm(),
+        "cancel_form": forms.get("cancel_form") or RequestCancelForm(),
+        "exclude_form": forms.get("exclude_form") or ItemExcludeForm(),
+        "exclude_item": forms.get("exclude_item"),
+        # A refusal from the service (already extended, already closed) shown above the page.
+        "action_errors": [
+            error
+            for form in forms.values()
+            if hasattr(form, "non_field_errors")
+            for error in form.non_field_errors()
+        ],
+    }
+    return render(request, "privacy/request.html", context, status=status)
+
+
+class RequestDetailView(PrivacyPageMixin, View):
+    """One request: its dates, its items and their states, the next step in plain words, its actions."""
+
+    def get(self, request, pk):
+        return _request_page(request, pk)
+
+
+class RequestActionView(PrivacyPageMixin, View):
+    """A change to a request through one service; an invalid form shows the request page with its errors."""
+
+    permission_required = ERASE_PERMISSIONS
+    form_class = None
+    form_name = ""
+    done = ""
+
+    def get(self, request, pk, **kwargs):
+        return redirect("privacy:request", pk=pk)
+
+    def act(self, pk, data, actor, **kwargs):
+        raise NotImplementedError
+
+    def post(self, request, pk, **kwargs):
+        form = self.form_class(request.POST)
+        if form.is_valid():
+            try:
+                self.act(pk, form.cleaned_data, Actor.for_user(request.user), **kwargs)
+            except (ErasureRequest.DoesNotExist, ErasureRequestItem.DoesNotExist):
+                raise Http404("No such erasure request") from None
+            except ValueError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, self.done)
+                return redirect("privacy:request", pk=pk)
+        extra = {"exclude_item": kwargs.get("item_id")} if "item_id" in kwargs else {}
+        return _request_page(request, pk, status=400, **{self.form_name: form}, **extra)
+
+
+class RequestExtendView(RequestActionView):
+    form_class, form_name, done = RequestExtendForm, "extend_form", "The due date is extended."
+
+    def act(self, pk, data, actor, **kwargs):
+        erasure_request_extend(
+            erasure_request_id=pk, months=data["months"], reason=data["reason"], actor=actor
+        )
+
+
+class RequestRejectView(RequestActionView):
+    form_class, form_name, done = RequestCloseForm, "reject_form", "The request is rejected."
+
+    def act(self, pk, data, actor, **kwargs):
+        erasure_request_reject(erasure_request_id=pk, reason=data["reason"], actor=actor)
+
+
+class RequestCancelView(RequestActionView):
+    form_class, form_name, done = RequestCancelForm, "cancel_form", "The request is cancelled."
+
+    def act(self, pk, data, actor, **kwargs):
+        erasure_request_cancel(erasure_request_id=pk, reason=data["reason"], actor=actor)
+
+
+class ItemExcludeView(RequestActionView):
+    form_class, form_name, done = ItemExcludeForm, "exclude_form", "The record is excluded from the request."
+
+    def act(self, pk, data, actor, *, item_id):
+        if not ErasureRequestItem.objects.filter(pk=item_id, request_id=pk).exists():
+            raise ErasureRequestItem.DoesNotExist
+        erasure_request_item_exclude(item_id=item_id, reason=data["reason"], actor=actor)
 
 
 class ErasureReceiptView(PrivacyPageMixin, View):
-    """A printable receipt: reference, who, when, which records, which fields; no personal values."""
+    """A printable receipt: what was anonymized (ids, field names), what waits and why, what was excluded."""
 
     def get(self, request, pk):
-        try:
-            erasure_request, records = erasure_request_receipt(pk)
-        except ErasureRequest.DoesNotExist:
-            raise Http404("No such erasure request") from None
-        return render(
-            request,
-            "privacy/receipt.html",
-            {"erasure_request": erasure_request, "records": records},
-        )
+        erasure_request = _erasure_request(pk)
+        return render(request, "privacy/receipt.html", {"receipt": erasure_request_receipt(erasure_request)})
 
 
 def _order_page(request, pk, *, hold_form=None, status=200):
@@ -318,16 +447,6 @@ class LegalHoldReleaseView(PrivacyPageMixin, View):
             raise Http404("No such legal hold") from None
         messages.success(request, "Legal hold released.")
         return redirect("privacy:order", pk=hold.order_id)
-
-
-class ForgivingPaginationMixin:
-    """A page number past the end (a stale link, a shorter filtered list) or not a number shows
-    the nearest page instead of a 404: the officer keeps the filters they typed."""
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=self.get_allow_empty())
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
 
 
 class AuditTrailView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):

@@ -15,8 +15,9 @@ from django.db import OperationalError, connection
 from django.test import Client, override_settings
 
 from core.api_keys import api_key_create
-from core.errors import CONCURRENT_UPDATE_DETAIL
-from core.models import AuditRecord, ErasureRequest
+from core.errors import CONCURRENT_UPDATE_DETAIL, ConcurrentUpdate
+from core.jobs import job_run
+from core.models import AuditRecord, ErasureRequest, Job
 from epcc.errors import SERVER_ERROR_DETAIL
 from orders.models import Order, OrderAddress, OrderCustomAttribute
 from promotions.models import CodeUsage
@@ -208,40 +209,49 @@ def test_admin_action_hitting_a_conflict_says_so_and_changes_nothing(records, st
 # --- Privacy pages ----------------------------------------------------------------------
 
 
-def confirm_erasure(client, orders, usages):
-    return client.post(
-        "/privacy/erasure/confirm/",
-        {
-            "q": "someone",
-            "reference": "TICKET-FAULT",
-            "order_ids": [str(o.pk) for o in orders],
-            "usage_ids": [str(u.pk) for u in usages],
-        },
+def start_erasure(client, orders, usages):
+    """Start an erasure request for one person (the records share an email) from the pages."""
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(customer_email="fault.subject@example.com")
+    CodeUsage.objects.filter(pk__in=[u.pk for u in usages]).update(customer_email="fault.subject@example.com")
+    answer = client.post(
+        "/privacy/erasure/confirm/", {"q": "fault.subject@example.com", "reference": "T-FAULT"}
     )
+    assert answer.status_code == 302
+    return Job.objects.get(kind="erasure.request")
+
+
+def changed_records() -> dict:
+    return {name: rows for name, rows in everything().items() if name not in ("ErasureRequest",)}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("fault", [ORDERS_FAULT, USAGES_FAULT], ids=["orders-table", "audit-trail"])
-def test_erasure_failing_mid_batch_shows_a_clear_page_and_changes_nothing(records, staff, fault):
+def test_an_erasure_job_failing_mid_batch_changes_nothing_and_its_request_stays_open(records, staff, fault):
     orders, usages = records
-    before = everything()
-    with override_settings(DEBUG=False), fail_on(**fault):
-        answer = confirm_erasure(staff, orders, usages)
+    job = start_erasure(staff, orders, usages)
+    before = changed_records()
 
-    assert answer.status_code == 500
-    page = answer.content.decode()
-    assert CLEAR_PAGE in page
-    assert "Traceback" not in page and "injected" not in page
-    assert everything() == before  # no ErasureRequest either
+    with fail_on(**fault):
+        job = job_run(job_id=job.pk)
+
+    assert job.status == "failed"
+    assert "injected" not in job.error
+    assert changed_records() == before
+    erasure_request = ErasureRequest.objects.get()
+    assert erasure_request.status == "open"
+    assert erasure_request.items.filter(state="pending").count() == 5
+    request_page = staff.get(f"/privacy/requests/{erasure_request.pk}/").content.decode()
+    assert "not handled yet" in request_page
 
 
 @pytest.mark.django_db
-def test_erasure_hitting_a_conflict_says_so_and_changes_nothing(records, staff):
+def test_an_erasure_job_hitting_a_conflict_changes_nothing_and_is_queued_again(records, staff):
     orders, usages = records
-    before = everything()
-    with conflict_on('UPDATE "orders_order"'):
-        answer = confirm_erasure(staff, orders, usages)
+    job = start_erasure(staff, orders, usages)
+    before = changed_records()
 
-    assert everything() == before
-    assert answer.status_code in (200, 409)
-    assert CONCURRENT_UPDATE_DETAIL in answer.content.decode()
+    with conflict_on('UPDATE "orders_order"'), pytest.raises(ConcurrentUpdate):
+        job_run(job_id=job.pk)
+
+    assert changed_records() == before
+    assert Job.objects.get(pk=job.pk).status == "queued"  # the queue runs it again

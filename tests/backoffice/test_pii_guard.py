@@ -21,8 +21,11 @@ from django.db import DatabaseError, connection
 from django.test import Client, override_settings
 
 from core.api_keys import api_key_create
+from core.audit import Actor
 from core.errors import BatchRefused
-from core.models import AuditRecord, Interface
+from core.jobs import job_run
+from core.models import AuditRecord, ErasureRequest, Interface, Job, JobChunk
+from erasure.models import ErasureRequestItem
 from orders.models import Order, OrderAddress
 from orders.services import orders_anonymize
 from promotions.services import usages_anonymize
@@ -89,10 +92,15 @@ def api(token):
 
 
 def everything_stored_about_changes() -> str:
+    """Every row the changes leave behind: audit records, admin history, erasure requests and items, jobs."""
     return json.dumps(
         [
             *AuditRecord.objects.values(),
             *LogEntry.objects.values("object_repr", "change_message"),
+            *ErasureRequest.objects.values(),
+            *ErasureRequestItem.objects.values(),
+            *Job.objects.values(),
+            *JobChunk.objects.values(),
         ],
         default=str,
     )
@@ -263,31 +271,34 @@ def test_privacy_pages_log_no_personal_value_and_keep_query_strings_out_of_reque
     email = CUSTOMER["customer_email"]
     with override_settings(DEBUG=False):
         search = client.get("/privacy/people/", {"q": email})
-        confirm = client.post(
-            "/privacy/erasure/confirm/",
-            {"q": email, "reference": "TICKET-1", "order_ids": [str(refused.pk)]},
-        )
+        preview = client.post("/privacy/erasure/preview/", {"q": email, "reference": "TICKET-1"})
         missing = client.get("/privacy/no-such-page/", {"q": email})
-        done = client.post(
-            "/privacy/erasure/confirm/",
-            {
-                "q": email,
-                "reference": "TICKET-2",
-                "order_ids": [str(eligible.pk)],
-                "usage_ids": [str(usage.pk)],
-            },
-        )
+        done = client.post("/privacy/erasure/confirm/", {"q": email, "reference": "TICKET-2"})
+        for job in Job.objects.all():
+            job_run(job_id=job.pk)
+        erasure_request = ErasureRequest.objects.get()
+        pages = [
+            client.get(f"/privacy/requests/{erasure_request.pk}/"),
+            client.get(f"/privacy/requests/{erasure_request.pk}/receipt/"),
+            client.get("/privacy/requests/"),
+            client.get("/privacy/"),
+        ]
 
-    assert [search.status_code, confirm.status_code, missing.status_code, done.status_code] == [
+    assert [search.status_code, preview.status_code, missing.status_code, done.status_code] == [
         200,
-        422,
+        200,
         404,
         302,
     ]
+    assert [page.status_code for page in pages] == [200, 200, 200, 200]
+    assert erasure_request.status == "waiting"
     assert "Not Found" in all_logs.text, "the 404 reached the request log"
     assert leaked(all_logs.text) == []
     assert leaked(missing.content.decode()) == []
-    assert AuditRecord.objects.count() == 2
+    for page in pages:
+        assert leaked(page.content.decode()) == []
+    assert AuditRecord.objects.count() == 1  # the eligible order; the other waits
+    assert ErasureRequestItem.objects.count() == 2
     assert leaked(everything_stored_about_changes()) == []
 
 
@@ -296,15 +307,9 @@ def test_a_page_500_shows_and_logs_no_personal_value_and_no_stack_trace(all_logs
     eligible, _, usage = person
     client = Client(raise_request_exception=False)
     client.force_login(officer)
-    with override_settings(DEBUG=False), _fault_quoting_a_row('UPDATE "promotions_codeusage"'):
+    with override_settings(DEBUG=False), _fault_quoting_a_row('INSERT INTO "erasure_erasurerequestitem"'):
         answer = client.post(
-            "/privacy/erasure/confirm/",
-            {
-                "q": USAGE_EMAIL,
-                "reference": "TICKET-3",
-                "order_ids": [str(eligible.pk)],
-                "usage_ids": [str(usage.pk)],
-            },
+            "/privacy/erasure/confirm/", {"q": CUSTOMER["customer_email"], "reference": "T-3"}
         )
 
     assert answer.status_code == 500
@@ -312,9 +317,30 @@ def test_a_page_500_shows_and_logs_no_personal_value_and_no_stack_trace(all_logs
     assert "Traceback" not in page and "injected" not in page and leaked(page) == []
     assert "Internal Server Error: /privacy/erasure/confirm/" in all_logs.text
     assert leaked(all_logs.text) == [], "an exception message quoting a row reached the log"
-    eligible.refresh_from_db(), usage.refresh_from_db()
-    assert not eligible.anonymized and not usage.anonymized
-    assert not AuditRecord.objects.exists()
+    assert not ErasureRequest.objects.exists()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_erasure_job_failing_on_a_row_stores_and_logs_no_personal_value(all_logs, person, officer):
+    from erasure.services import erasure_request_create
+
+    erasure_request = erasure_request_create(
+        resource_type="email",
+        resource_id=CUSTOMER["customer_email"],
+        reference="T-4",
+        actor=Actor.for_user(officer),
+        via=Interface.WEB,
+    )
+    with _fault_quoting_a_row('UPDATE "orders_order"'):
+        job = job_run(job_id=Job.objects.get().pk)
+
+    assert job.status == "failed"
+    assert leaked(job.error) == []
+    assert leaked(all_logs.text) == []
+    assert leaked(everything_stored_about_changes()) == []
+    assert ErasureRequest.objects.get().status == "open"
+    assert erasure_request.items.filter(state="pending").count() == 2
 
 
 @pytest.mark.django_db

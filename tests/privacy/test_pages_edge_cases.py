@@ -6,10 +6,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.audit import Actor
-from core.models import Interface
+from core.jobs import job_run
+from core.models import Interface, Job
+from erasure.models import ErasureRequestItem
 from orders.models import Order
 from orders.services import legal_hold_place, orders_anonymize
-from promotions.models import CodeUsage
 from tests.privacy import edge_cases_fixtures
 
 # This module's own `person` (one usage) and `officer_client`, not those of tests/privacy/conftest.py.
@@ -17,53 +18,25 @@ officer_client = edge_cases_fixtures.officer_client
 person = edge_cases_fixtures.person
 
 
-def test_back_from_the_preview_keeps_the_ticks_and_the_reference(officer_client, person):
+def test_back_from_the_preview_keeps_the_reference_and_the_received_date(officer_client, person):
     response = officer_client.post(
         reverse("privacy:erasure-preview"),
-        {
-            "q": person.email,
-            "order_ids": [str(person.eligible.pk), str(person.refused.pk)],
-            "reference": "DSR-77",
-        },
+        {"q": person.email, "reference": "DSR-77", "received_on": "2024-02-01"},
     )
     html = response.content.decode()
-    assert 'name="back"' in html
-    # The confirmation still carries only the eligible order; the way back carries both ticks.
-    assert response.context["confirm_form"].initial["order_ids"] == [str(person.eligible.pk)]
-    assert f'value="{person.refused.pk}" name="order_ids"' in html
+    back_form = html[html.index('name="back"') - 1500 : html.index('name="back"')]
+    assert 'name="order_ids"' not in back_form and 'name="usage_ids"' not in back_form
 
     back = officer_client.post(
         reverse("privacy:erasure-preview"),
-        {
-            "q": person.email,
-            "order_ids": [str(person.eligible.pk), str(person.refused.pk)],
-            "reference": "DSR-77",
-            "back": "1",
-        },
+        {"q": person.email, "reference": "DSR-77", "received_on": "2024-02-01", "back": "1"},
     )
 
     assert back.status_code == 200
     html = back.content.decode()
-    assert f'value="{person.eligible.pk}" id="order-{person.eligible.pk}" checked' in html
-    assert f'value="{person.refused.pk}" id="order-{person.refused.pk}" checked' in html
-    assert f'value="{person.usage.pk}" id="usage-{person.usage.pk}">' in html  # not ticked before, not now
     assert 'value="DSR-77"' in html
-    # Going back changes nothing.
+    assert 'value="2024-02-01"' in html
     assert not Order.objects.filter(anonymized=True).exists()
-
-
-def test_the_preview_posts_back_exactly_what_was_selected(officer_client, person):
-    response = officer_client.post(
-        reverse("privacy:erasure-preview"),
-        {"q": person.email, "all_eligible": "on", "reference": "DSR-78"},
-    )
-
-    html = response.content.decode()
-    back_form = html[html.index('name="back"') - 2000 : html.index('name="back"')]
-    assert '<input type="hidden" value="on" name="all_eligible">' in back_form
-    assert f'<input type="hidden" value="{person.eligible.pk}" name="order_ids">' in back_form
-    assert f'<input type="hidden" value="{person.usage.pk}" name="usage_ids">' in back_form
-    assert str(person.refused.pk) not in back_form
 
 
 @pytest.mark.parametrize("page", ["999", "0", "-1", "abc", "last"])
@@ -122,13 +95,9 @@ def test_the_same_day_as_from_and_to_is_one_day_not_an_error(officer_client, per
     assert len(response.context["records"]) == 1
 
 
-def test_the_refusal_after_a_preview_reads_as_english(officer_client, person, officer):
-    preview_ids = {
-        "order_ids": [str(person.eligible.pk)],
-        "usage_ids": [],
-        "reference": "DSR-79",
-        "q": person.email,
-    }
+def test_a_hold_placed_after_the_preview_leaves_the_order_waiting_and_names_the_hold(
+    officer_client, person, officer
+):
     legal_hold_place(
         order_id=person.eligible.pk,
         reason="Tax",
@@ -137,13 +106,17 @@ def test_the_refusal_after_a_preview_reads_as_english(officer_client, person, of
         via=Interface.WEB,
     )
 
-    response = officer_client.post(reverse("privacy:erasure-confirm"), preview_ids)
+    response = officer_client.post(
+        reverse("privacy:erasure-confirm"), {"q": person.email, "reference": "DSR-79"}, follow=True
+    )
+    for job in Job.objects.all():
+        job_run(job_id=job.pk)
 
-    assert response.status_code == 422
-    html = response.content.decode()
-    assert "Nothing was anonymized: 1 record may not be anonymized." in html
-    assert "record(s)" not in html
-    assert not CodeUsage.objects.filter(anonymized=True).exists()
+    assert response.status_code == 200
+    item = ErasureRequestItem.objects.get(record_id=person.eligible.pk)
+    assert item.state == "waiting"
+    assert "Under legal hold until further notice (Tax)" in item.reason
+    assert not Order.objects.get(pk=person.eligible.pk).anonymized
 
 
 def test_the_403_page_does_not_send_a_user_without_access_back_to_a_page_they_cannot_open(
@@ -175,20 +148,20 @@ def test_pages_declare_no_favicon_so_browsers_do_not_ask_for_a_missing_one(offic
     assert '<link rel="icon" href="data:,">' in response.content.decode()
 
 
-def test_a_ticked_record_anonymized_meanwhile_is_explained_not_silently_dropped(
-    officer_client, person, actor
-):
-    # Between the search and "Preview", the API anonymizes the order: its email is now the mask,
-    # so the search by email no longer finds it.
+def test_a_record_anonymized_between_preview_and_confirm_is_not_an_error(officer_client, person, actor):
+    # Between the preview and the confirmation, the API anonymizes the order: its email is now the
+    # mask, so the search by email no longer finds it, and the request covers the rest.
     orders_anonymize(order_ids=[person.eligible.pk], actor=actor, via=Interface.API)
 
     response = officer_client.post(
-        reverse("privacy:erasure-preview"),
-        {"q": person.email, "order_ids": [str(person.eligible.pk)], "reference": "DSR-80"},
+        reverse("privacy:erasure-confirm"), {"q": person.email, "reference": "DSR-80"}
     )
 
-    assert response.status_code == 400
-    assert "A selected record is no longer among this search" in response.content.decode()
+    assert response.status_code == 302
+    assert set(ErasureRequestItem.objects.values_list("record_id", flat=True)) == {
+        person.refused.pk,
+        person.usage.pk,
+    }
 
 
 @pytest.mark.parametrize("url_name", ["privacy:erasure-preview", "privacy:erasure-confirm"])

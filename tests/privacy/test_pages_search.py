@@ -46,6 +46,20 @@ def test_an_account_id_finds_the_accounts_orders(person, stranger, make_usage):
     assert ids(found.usages) == {usage.pk}
 
 
+def test_a_contact_email_finds_the_order_too(make_order, stranger):
+    order = make_order(contact_email="Contact.Only@example.com")
+
+    found = person_records("contact.only@EXAMPLE.com")
+
+    assert ids(found.orders) == {order.pk}
+
+
+def test_a_nul_character_finds_nothing_and_is_no_error(person):
+    found = person_records("ada\x00@example.com")
+
+    assert found.kind is None and not found.found
+
+
 def test_an_order_without_customer_id_finds_only_itself(make_order, stranger):
     order = make_order(customer_id=None)
 
@@ -123,11 +137,11 @@ def test_search_costs_the_same_queries_for_one_record_or_many(
         make_order(customer_id=customer_id)
         make_usage(customer_id=customer_id)
 
-    # session, user, permissions, orders, usages, two order reviews, one usage review
+    # session, user, permissions, what the id is, orders, usages, two order reviews, one usage review
     with django_assert_max_num_queries(12):
         response = officer_client.get(reverse("privacy:search"), {"q": str(customer_id)})
 
-    assert response.content.decode().count('name="order_ids"') == 25
+    assert response.content.decode().count('href="/privacy/orders/') == 25
 
 
 def test_email_search_can_use_the_upper_email_indexes(person):

@@ -16,6 +16,7 @@ from django.db import transaction
 
 from epcc.importing.orders import InvalidRecord, included_items, order_from_epcc, orders_upsert
 from epcc.importing.usages import usage_from_epcc, usages_upsert
+from erasure.services import erasure_requests_attach_new_records
 
 # Message templates; tests assert on them. None of them carries a personal value.
 NOT_JSON = "not JSON ({error})"
@@ -99,6 +100,10 @@ def load_file(path: Path, *, promotion_id: uuid.UUID | None) -> dict:
         with transaction.atomic():
             order_result = orders_upsert(orders=orders)
             usage_result = usages_upsert(promotion_id=promotion_id, usages=usages) if usages else None
+            # Records of a person with an open erasure request join it (and a job settles them).
+            attached = erasure_requests_attach_new_records(
+                order_ids=[p.order.id for p in orders], usage_ids=[p.usage.id for p in usages]
+            )
     except InvalidRecord as error:
         raise FileRefused(str(error), record=error.record) from None
     counts = {
@@ -110,6 +115,8 @@ def load_file(path: Path, *, promotion_id: uuid.UUID | None) -> dict:
     kept = order_result.kept_anonymized + (usage_result.kept_anonymized if usage_result else 0)
     if kept:
         counts["kept anonymized"] = kept
+    if attached:
+        counts["records added to open erasure requests"] = attached
     return counts
 
 
