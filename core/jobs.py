@@ -14,20 +14,23 @@ docs/jobs.md says how workers run.
 """
 
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from psycopg import sql
 
 from core.audit import Actor
 from core.batches import chunked
 from core.errors import PrivacyError
 from core.models import JOB_FINISHED, Interface, Job, JobChunk, JobStatus
+from core.sql import column, table
 
 logger = logging.getLogger(__name__)
 
@@ -106,21 +109,98 @@ def job_start(
     order given); without, its kind's `plan` runs in the worker. With
     `defer=False` nothing is queued: the caller runs it (`job_run`).
     """
-    job_kind(kind)  # an unknown kind fails here, not in a worker
     with transaction.atomic():
-        job = Job.objects.create(
-            kind=kind,
-            started_by=actor.user if getattr(actor.user, "pk", None) else None,
-            actor=actor.label[:150],
-            interface=via,
-            params=params or {},
-            chunk_size=chunk_size or jobs_chunk_size(),
-        )
+        job = _job_create(kind=kind, actor=actor, via=via, params=params, chunk_size=chunk_size)
         if ids is not None:
             _write_chunks(job, chunked(list(ids), job.chunk_size))
         if defer:
             transaction.on_commit(lambda: _defer(job.pk))
     return job
+
+
+def _job_create(
+    *, kind: str, actor: Actor, via: Interface, params: dict | None, chunk_size: int | None
+) -> Job:
+    job_kind(kind)  # an unknown kind fails here, not in a worker
+    return Job.objects.create(
+        kind=kind,
+        started_by=actor.user if getattr(actor.user, "pk", None) else None,
+        actor=actor.label[:150],
+        interface=via,
+        params=params or {},
+        chunk_size=chunk_size or jobs_chunk_size(),
+    )
+
+
+def job_start_for_queryset(
+    *,
+    kind: str,
+    actor: Actor,
+    via: Interface,
+    queryset: QuerySet,
+    params: dict | None = None,
+    chunk_size: int | None = None,
+) -> Job | None:
+    """Record a job over the records of a queryset and queue it; None when it selects nothing.
+
+    The ids never come to Python: one INSERT ... SELECT numbers the
+    queryset's distinct primary keys in key order and writes them as the
+    job's chunks, so starting a job over 100,000 records costs a few
+    statements whatever their number (the admin's select-all answers at
+    once). The records are the queryset's as this transaction sees them; the
+    service checks each chunk again under lock when it runs.
+    """
+    with transaction.atomic():
+        job = _job_create(kind=kind, actor=actor, via=via, params=params, chunk_size=chunk_size)
+        selection, selection_params = queryset.order_by().values_list("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL(_chunks_insert_sql()).format(selection=sql.SQL(selection)).as_string(),
+                [job.pk, job.chunk_size, job.chunk_size, *selection_params],
+            )
+            (total,) = cursor.fetchone()
+        if not total:
+            transaction.set_rollback(True)
+            return None
+        Job.objects.filter(pk=job.pk).update(total=total, planned=True)
+        job.total, job.planned = total, True
+        transaction.on_commit(lambda: _defer(job.pk))
+    return job
+
+
+# A job's chunks from a SELECT of ids, in one statement: the ids numbered in key order,
+# CHUNK of them per row; returns how many ids it wrote.
+CHUNKS_INSERT = """
+WITH numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS position
+    FROM (SELECT DISTINCT selected.id FROM ({{selection}}) AS selected(id)) AS distinct_ids
+), written AS (
+    INSERT INTO {chunk} ({job}, {number}, {ids}, {count}, {unchanged}, {refused})
+    SELECT %s, position / %s + 1, array_agg(id ORDER BY id), 0, 0, 0
+    FROM numbered
+    GROUP BY position / %s
+    RETURNING cardinality({ids}) AS size
+)
+SELECT coalesce(sum(size), 0) FROM written
+"""
+
+
+@functools.cache
+def _chunks_insert_sql() -> str:
+    """CHUNKS_INSERT with JobChunk's table and columns (the selection is filled in per call)."""
+    return (
+        sql.SQL(CHUNKS_INSERT)
+        .format(
+            chunk=table(JobChunk),
+            job=column(JobChunk, "job"),
+            number=column(JobChunk, "number"),
+            ids=column(JobChunk, "ids"),
+            count=column(JobChunk, "count"),
+            unchanged=column(JobChunk, "unchanged"),
+            refused=column(JobChunk, "refused"),
+        )
+        .as_string()
+    )
 
 
 def _write_chunks(job: Job, chunks: Iterable[list[uuid.UUID]]) -> None:
@@ -300,6 +380,7 @@ class JobProgress:
     refused: int
     batch_ids: list[uuid.UUID] = field(default_factory=list)
     error: str = ""
+    cancel_requested: bool = False  # a running job asked to stop: it ends after its chunk under way
 
 
 def job_progress(job: Job) -> JobProgress:
@@ -331,6 +412,7 @@ def job_progress(job: Job) -> JobProgress:
         refused=sum(c[3] for c in chunks),
         batch_ids=[c[0] for c in chunks if c[0] is not None],
         error=job.error,
+        cancel_requested=job.cancel_requested,
     )
 
 
