@@ -156,7 +156,7 @@ def job_start_for_queryset(
         with connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL(_chunks_insert_sql()).format(selection=sql.SQL(selection)).as_string(),
-                [job.pk, job.chunk_size, job.chunk_size, *selection_params],
+                [*selection_params, job.pk, job.chunk_size, job.chunk_size],
             )
             (total,) = cursor.fetchone()
         if not total:

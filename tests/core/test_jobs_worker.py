@@ -200,3 +200,38 @@ def test_a_stopped_worker_gives_its_job_back_between_chunks_and_another_resumes_
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.error
     assert_each_anonymized_once(orders)
+
+
+def test_an_admin_select_all_is_finished_by_a_worker_one_audit_record_and_history_entry_each(
+    client, officer, many_orders, start_worker, settings
+):
+    from django.contrib.admin.models import LogEntry
+
+    settings.JOBS_CHUNK_SIZE = 7  # the request's; the job keeps it for the worker
+    orders = many_orders(40)
+    client.force_login(officer)
+    response = client.post(
+        "/admin/orders/order/",
+        {
+            "action": "anonymize_selected_orders",
+            "_selected_action": [str(orders[0].pk)],
+            "select_across": "1",
+            "index": "0",
+            "post": "yes",
+            "selected_count": "40",
+        },
+    )
+    job = Job.objects.get()
+    assert response["Location"] == f"/privacy/jobs/{job.pk}/"
+
+    start_worker()
+    wait_for(job_ended(job), "the job to end")
+
+    job = Job.objects.get(pk=job.pk)
+    assert (job.status, job.done, job.total) == (JobStatus.DONE, 40, 40)
+    assert job.chunks.filter(done_at__isnull=False).count() == 6
+    assert Order.objects.filter(anonymized=True).count() == 40
+    ids = sorted(o.pk for o in orders)
+    assert sorted(AuditRecord.objects.values_list("record_id", flat=True)) == ids
+    assert sorted(LogEntry.objects.values_list("object_id", flat=True)) == sorted(map(str, ids))
+    assert set(LogEntry.objects.values_list("user_id", flat=True)) == {officer.pk}
