@@ -203,27 +203,46 @@ def _chunks_insert_sql() -> str:
     )
 
 
+# Chunk rows written per INSERT while a plan is walked: the ids of a few chunks are in memory
+# at once, never the whole job's (a worker stays flat over a million records).
+CHUNKS_PER_INSERT = 20
+
+
 def _write_chunks(job: Job, chunks: Iterable[list[uuid.UUID]]) -> None:
     total = 0
     rows = []
     for number, ids in enumerate(chunks, start=1):
         rows.append(JobChunk(job=job, number=number, ids=ids))
         total += len(ids)
-    JobChunk.objects.bulk_create(rows, batch_size=100)
+        if len(rows) == CHUNKS_PER_INSERT:
+            JobChunk.objects.bulk_create(rows)
+            rows = []
+    JobChunk.objects.bulk_create(rows)
     job.total = total
     job.planned = True
     Job.objects.filter(pk=job.pk).update(total=total, planned=True)
 
 
+def jobs_runs_per_job() -> int:
+    """Runs of one job that may work at once (JOBS_RUNS_PER_JOB): workers share a big job's chunks."""
+    return max(1, settings.JOBS_RUNS_PER_JOB)
+
+
 def _defer(job_id: uuid.UUID) -> None:
-    """Queue one run of the job: the queueing lock keeps at most one waiting, the lock one running."""
+    """Queue the job's runs, JOBS_RUNS_PER_JOB of them, each its own slot.
+
+    Per slot, the queueing lock keeps at most one run waiting and the lock one
+    running; runs of different slots work at once, on different chunks (each
+    run takes the next chunk no other run holds).
+    """
     from procrastinate import exceptions
     from procrastinate.contrib.django import app
 
-    name = f"job:{job_id}"
-    # AlreadyEnqueued: a run of this job is already waiting, and it will do the work.
-    with contextlib.suppress(exceptions.AlreadyEnqueued):
-        app.configure_task(name=RUN_JOB_TASK, queueing_lock=name, lock=name).defer(job_id=str(job_id))
+    for slot in range(jobs_runs_per_job()):
+        name = f"job:{job_id}" if slot == 0 else f"job:{job_id}:{slot + 1}"
+        # AlreadyEnqueued: a run of this slot is already waiting, and it will do the work.
+        with contextlib.suppress(exceptions.AlreadyEnqueued):
+            app.configure_task(name=RUN_JOB_TASK, queueing_lock=name, lock=name).defer(job_id=str(job_id))
 
 
 def actor_of(job: Job) -> Actor:
@@ -271,13 +290,16 @@ def job_run(
                     _write_chunks(job, kind.plan(params=job.params, chunk_size=job.chunk_size))
         actor = actor_of(job)
         pending = job.chunks.filter(done_at__isnull=True).order_by("number").values_list("pk", flat=True)
-        for chunk_pk in list(pending):
-            if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                raise JobCancelled
-            if should_stop():
-                raise JobInterrupted
-            size = _run_chunk(job, kind, actor, chunk_pk)
-            on_chunk(size)
+        # First every chunk no other run of the job holds; then, waiting for their locks, the
+        # chunks other runs held (done by them meanwhile, or left by a run that died).
+        for skip_locked in (True, False):
+            for chunk_pk in list(pending.all()):
+                if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                    raise JobCancelled
+                if should_stop():
+                    raise JobInterrupted
+                size = _run_chunk(job, kind, actor, chunk_pk, skip_locked=skip_locked)
+                on_chunk(size)
     except JobCancelled:
         return _finish(job, JobStatus.CANCELLED)
     except JobInterrupted:
@@ -295,11 +317,20 @@ def job_run(
     return _finish(job, JobStatus.DONE)
 
 
-def _run_chunk(job: Job, kind: JobKind, actor: Actor, chunk_pk: int) -> int:
-    """One chunk's work and its done mark, in one transaction; 0 when another run did it first."""
+def _run_chunk(job: Job, kind: JobKind, actor: Actor, chunk_pk: int, *, skip_locked: bool = False) -> int:
+    """One chunk's work and its done mark, in one transaction; 0 when another run did it first.
+
+    With `skip_locked`, a chunk another run of the job holds is passed over (0) at once.
+    """
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().get(pk=chunk_pk)
-        if chunk.done_at is not None:
+        # No ordering: JobChunk orders by its job, and a join would lock the job row too.
+        chunk = (
+            JobChunk.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+            .filter(pk=chunk_pk)
+            .order_by()
+            .first()
+        )
+        if chunk is None or chunk.done_at is not None:
             return 0
         result = kind.run_chunk(ids=list(chunk.ids), actor=actor, via=job.interface, params=job.params)
         JobChunk.objects.filter(pk=chunk.pk).update(
