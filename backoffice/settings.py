@@ -160,6 +160,17 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 }
 # A worker whose last heartbeat is older than this is taken for dead: its jobs go back to the queue.
 JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", "60"))
+# Runs of one job that may work at once, on different chunks: with several workers, a big job
+# (the retention run) is shared between them. 1: a job runs on one worker at a time.
+JOBS_RUNS_PER_JOB = int(os.environ.get("JOBS_RUNS_PER_JOB", "1"))
+# The retention run on a schedule (privacy/tasks.py, docs/jobs.md): a cron line, e.g. "0 3 * * *"
+# (every day at 03:00 UTC); empty, the default, leaves it off. Each run queues
+# a job for orders older than RETENTION_ORDERS_DAYS and, when set, usages older than RETENTION_USAGES_DAYS.
+RETENTION_SCHEDULE = os.environ.get("RETENTION_SCHEDULE", "").strip()
+RETENTION_ORDERS_DAYS = int(os.environ.get("RETENTION_ORDERS_DAYS", "365"))
+RETENTION_USAGES_DAYS = (
+    int(os.environ["RETENTION_USAGES_DAYS"]) if os.environ.get("RETENTION_USAGES_DAYS") else None
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["epcc.authentication.BearerKeyAuthentication"],

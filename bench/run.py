@@ -60,7 +60,7 @@ def parse_args(argv):
     parser.add_argument(
         "--quick", action="store_true", help="Small sizes everywhere: checks the bench runs, measures little."
     )
-    parser.add_argument("--parts", default="1,2,3,4,5,6", help="Which parts to run (default all).")
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8", help="Which parts to run (default all).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2).")
     return parser.parse_args(argv)
 
@@ -600,82 +600,6 @@ def part_count(make_api, latency_requests: int) -> None:
     )
 
 
-def part_admin(database_url: str, size: int) -> None:
-    from django.db import connection, transaction
-
-    from bench.http import Client, NotAvailable, login
-    from orders.models import Order
-
-    client = Client(HOST, PORT, timeout=900)
-    try:
-        login(client, "/admin/login/?next=/admin/", "bench", BENCH_PASSWORD)
-    except NotAvailable:
-        report(Row("5", "admin select-all anonymize", "not available yet (404)"))
-        return
-    changelist = "/admin/orders/order/?can_be_anonymized=yes"
-    page = client.request("GET", changelist)
-    if page.status == 404 or b"anonymize_selected_orders" not in page.body:
-        report(Row("5", "admin select-all anonymize", f"not available yet (changelist {page.status})"))
-        return
-    # Exactly `size` eligible orders: the surplus is parked in a status that does not allow it.
-    eligible = orders_eligible(10**9)
-    selected, surplus = eligible[:size], eligible[size:]
-    parked = list(Order.objects.filter(pk__in=surplus).values_list("pk", "status", "payment", "shipping"))
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE orders_order SET status = 'processing', payment = 'paid', shipping = 'unfulfilled' "
-            "WHERE id = ANY(%s::uuid[])",
-            [[str(pk) for pk in surplus]],
-        )
-    vacuum_analyze("orders_order")
-    # The floor for this part: the same orders masked by three hand-written UPDATEs, one transaction.
-    raw_seconds = timed(orders_anonymize_raw_sql, selected, len(selected))
-    orders_restore(selected)
-    vacuum_analyze("orders_order", "orders_orderaddress", "orders_ordercustomattribute")
-    try:
-        form = {
-            "action": "anonymize_selected_orders",
-            "select_across": "1",
-            "index": "0",
-            "_selected_action": str(selected[0]),
-            "csrfmiddlewaretoken": client.cookies.get("csrftoken", ""),
-        }
-        headers = {"Referer": f"http://{HOST}:{PORT}{changelist}"}
-        confirm = client.request("POST", changelist, form=form, headers=headers)
-        done = client.request("POST", changelist, form={**form, "post": "yes"}, headers=headers)
-        anonymized = Order.objects.filter(pk__in=selected, anonymized=True).count()
-    finally:
-        orders_restore(selected)
-        with transaction.atomic(), connection.cursor() as cursor:
-            for pk, status, payment, shipping in parked:
-                cursor.execute(
-                    "UPDATE orders_order SET status = %s, payment = %s, shipping = %s WHERE id = %s",
-                    [status, payment, shipping, pk],
-                )
-        vacuum_analyze("orders_order", "orders_orderaddress", "orders_ordercustomattribute")
-    if done.status != 302 or anonymized != len(selected):
-        report(
-            Row(
-                "5",
-                f"admin select-all anonymize ({len(selected):,} orders)",
-                f"failed: status {done.status}, {anonymized:,} anonymized",
-            )
-        )
-        return
-    report(
-        Row(
-            "5",
-            f"admin select-all 'Anonymize selected orders', {len(selected):,} eligible orders",
-            f"{done.seconds:.1f} s ({len(selected) / done.seconds:,.0f}/s)",
-            f"raw SQL, 3 UPDATEs in one transaction: {raw_seconds:.1f} s; "
-            f"its confirmation page: {confirm.seconds:.1f} s",
-            f"{raw_seconds / done.seconds:.2f}x raw SQL",
-            "< 10 s",
-            verdict(done.seconds < 10),
-        )
-    )
-
-
 def part_find_person(samples: int) -> None:
     import statistics
 
@@ -826,10 +750,11 @@ def main(argv=None) -> int:
             part_usage_list(make_api, make_plain, 30 if quick else 200, 4, 10 if quick else 100)
         if "4" in parts:
             part_count(make_api, 10 if quick else 50)
-        if "5" in parts:
-            part_admin(database_url, 5_000 if quick else 100_000)
         if "6" in parts:
             part_find_person(20 if quick else 100)
+        from bench import jobs  # parts 5, 7, 8: jobs on real workers
+
+        jobs.run_parts(parts, database_url=database_url, quick=quick)
     finally:
         server.terminate()
         server.wait(timeout=30)

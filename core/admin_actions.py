@@ -34,14 +34,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import connection
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from psycopg import sql
 
 from core.audit import Actor
 from core.batches import Outcome, Review
 from core.errors import BatchRefused, ConcurrentUpdate
+from core.jobs import ChunkResult, job_start_for_queryset, jobs_chunk_size
 from core.lookups import Ids
+from core.models import ErasureRequest, Interface
 from core.sql import column, columns, listed, table, typed_parameter
 
 # Rows of each kind the confirmation page lists; the rest it counts.
@@ -88,7 +92,10 @@ class AnonymizationTarget:
     # A large selection's summary in a few aggregate queries, classified as
     # the review classifies (a test holds the two together).
     counts: Callable[[QuerySet], SelectionCounts]
-    anonymize: Callable[[list[uuid.UUID], Actor], Outcome]
+    # (ids, actor, erasure request or None): the service, through the admin.
+    anonymize: Callable[[list[uuid.UUID], Actor, ErasureRequest | None], Outcome]
+    # The job kind (core/jobs.py) that anonymizes a selection larger than one chunk.
+    job_kind: str
     # Non-personal columns the confirmation page shows beside each sampled id.
     sample_fields: tuple[str, ...]
     # Named in the admin history entry of each anonymized record.
@@ -130,11 +137,17 @@ def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarge
     if request.POST.get("post"):
         if not modeladmin.has_anonymize_permission(request):
             raise PermissionDenied
-        _anonymize_confirmed(
-            modeladmin, request, queryset, target, eligible_only=request.POST.get("eligible_only") == "yes"
+        return anonymize_confirmed(
+            modeladmin,
+            request,
+            confirmed_selection(modeladmin, request, queryset),
+            target,
+            confirmation_of(request),
         )
-        # None: the admin redirects back to the change list, as after delete_selected.
-        return None
+    return _review_page(modeladmin, request, queryset, target)
+
+
+def _review_page(modeladmin, request, queryset, target) -> TemplateResponse:
     if _is_large(request):
         counts, ids, review = _summarized(queryset, target)
     else:
@@ -179,41 +192,106 @@ def _summarized(queryset, target) -> tuple[SelectionCounts, list[uuid.UUID], Rev
     return counts, ids, target.review(ids)
 
 
-def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only: bool) -> None:
+@dataclass(frozen=True)
+class Confirmation:
+    """What the confirmation form asked for, beyond the selection itself."""
+
+    # "Anonymize the N eligible only": leave out what the service would refuse.
+    eligible_only: bool = False
+    # Files the audit records under this erasure request (passed through to the service).
+    erasure_request: ErasureRequest | None = None
+    # How many records the page counted (select-across): the selection must still have as many.
+    selected_count: int | None = None
+
+
+def confirmation_of(request) -> Confirmation:
+    """The confirmation form's fields, parsed; a field the page adds is read here."""
+    try:
+        selected_count = int(request.POST["selected_count"])
+    except (KeyError, ValueError):
+        selected_count = None
+    return Confirmation(
+        eligible_only=request.POST.get("eligible_only") == "yes", selected_count=selected_count
+    )
+
+
+def confirmed_selection(modeladmin, request, queryset) -> QuerySet:
+    """The records the confirmation page showed.
+
+    Ticked rows are taken by id from the admin's base queryset, without the
+    list's filters: a ticked order that a filter no longer matches (a hold
+    placed since, in a list filtered on "can be anonymized") stays in the
+    selection, so the service refuses it and says why, instead of it
+    silently dropping out. A select-across is the list's filtered queryset
+    (the confirmation's count checks it did not change).
+    """
+    if request.POST.get("select_across") == "1":
+        return queryset
+    return modeladmin.get_queryset(request).filter(pk__in=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
+
+
+def anonymize_confirmed(modeladmin, request, selection, target, confirmation: Confirmation):
+    """The confirmed selection: anonymized here, or as a job when larger than one chunk.
+
+    Returns None (the admin goes back to the change list), the job's page,
+    or, when something changed since the confirmation page, that page again
+    for the same selection with the reason (nothing anonymized).
+    """
+    opts = modeladmin.model._meta
+    select_across = request.POST.get("select_across") == "1"
+    counts = None
+    if select_across or len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) > jobs_chunk_size():
+        # One aggregate query: the selection's size now, and what the service would refuse.
+        counts = target.counts(selection)
+        if select_across and confirmation.selected_count not in (None, counts.selected):
+            changed = abs(confirmation.selected_count - counts.selected)
+            return _refused(
+                modeladmin,
+                request,
+                selection,
+                target,
+                f"Nothing was anonymized: {changed} of the selected {opts.verbose_name_plural} can no longer "
+                f"be anonymized or no longer match the list's filters (the confirmation page counted "
+                f"{confirmation.selected_count}, the list now has {counts.selected}). "
+                "Review the selection and try again.",
+            )
+    if counts is not None and counts.selected > jobs_chunk_size():
+        return _anonymize_as_job(modeladmin, request, selection, target, confirmation, counts)
+    return _anonymize_here(modeladmin, request, selection, target, confirmation)
+
+
+def _anonymize_here(modeladmin, request, selection, target, confirmation: Confirmation):
+    """A selection of one chunk at most: the service, inside this request."""
     opts = modeladmin.model._meta
     left_out = 0
-    if eligible_only:
+    if confirmation.eligible_only:
         # The eligible part only; the service checks every one of them again
         # under lock, so a change since the confirmation page still refuses.
-        ids = selected_ids(target.eligible(queryset))
-        left_out = queryset.count() - len(ids)
+        ids = selected_ids(target.eligible(selection))
+        left_out = selection.count() - len(ids)
     else:
-        ids = selected_ids(queryset)
+        ids = selected_ids(selection)
     if not ids:
-        modeladmin.message_user(
-            request,
-            f"Nothing was anonymized: no selected {opts.verbose_name_plural} needed it.",
-            messages.INFO,
-        )
-        return
+        return _nothing_needed(modeladmin, request)
     try:
         # Not inside a transaction of ours: the service is one transaction
         # itself and retries it when the database aborts it as a conflict.
-        outcome = target.anonymize(ids, Actor.for_user(request.user))
+        outcome = target.anonymize(ids, Actor.for_user(request.user), confirmation.erasure_request)
     except BatchRefused as refused:
         # Something changed since the confirmation page (a status, a new hold).
         first = refused.problems[0].detail
-        modeladmin.message_user(
+        return _refused(
+            modeladmin,
             request,
+            selection,
+            target,
             f"Nothing was anonymized: {len(refused.problems)} of the selected "
             f"{opts.verbose_name_plural} can no longer be anonymized ({first}). "
             "Review the selection and try again.",
-            messages.ERROR,
         )
-        return
     except ConcurrentUpdate as conflict:
         modeladmin.message_user(request, f"Nothing was anonymized: {conflict.detail}.", messages.ERROR)
-        return
+        return None
     log_anonymization(request.user, modeladmin.model, target.masked_fields, outcome)
     parts = [f"Anonymized {len(outcome.changed)} {model_ngettext(opts, len(outcome.changed))}."]
     if outcome.already_anonymized:
@@ -221,6 +299,87 @@ def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only
     if left_out:
         parts.append(f"{left_out} others (refused or already anonymized) were left as they were.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
+    return None
+
+
+def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Confirmation, counts):
+    """A selection larger than one chunk: its ids written as a job's chunks in SQL, then the job's page.
+
+    All or nothing as the page offered it: without "eligible only", a
+    selection with a record the service would refuse now starts nothing.
+    """
+    opts = modeladmin.model._meta
+    if counts.refused and not confirmation.eligible_only:
+        reasons = ", ".join(
+            f"{REASON_LABELS.get(code, code).lower()}: {count}"
+            for code, count in counts.refused_by_reason.items()
+            if count
+        )
+        return _refused(
+            modeladmin,
+            request,
+            selection,
+            target,
+            f"Nothing was anonymized: {counts.refused} of the selected {opts.verbose_name_plural} "
+            f"can no longer be anonymized ({reasons}). Review the selection and try again.",
+        )
+    job = job_start_for_queryset(
+        kind=target.job_kind,
+        actor=Actor.for_user(request.user),
+        via=Interface.ADMIN,
+        queryset=target.eligible(selection),
+        params=anonymize_job_params(confirmation.erasure_request, admin_history=True),
+    )
+    if job is None:
+        return _nothing_needed(modeladmin, request)
+    parts = [
+        f"Anonymizing {job.total} {model_ngettext(opts, job.total)} as a job, "
+        f"{-(-job.total // job.chunk_size)} chunks of up to {job.chunk_size}: this page shows its progress."
+    ]
+    if counts.already_anonymized:
+        parts.append(f"{counts.already_anonymized} were already anonymized.")
+    if counts.refused:
+        parts.append(f"{counts.refused} others (refused) are left as they are.")
+    modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
+    return HttpResponseRedirect(reverse("privacy:job", args=[job.pk]))
+
+
+def _nothing_needed(modeladmin, request) -> None:
+    modeladmin.message_user(
+        request,
+        f"Nothing was anonymized: no selected {modeladmin.model._meta.verbose_name_plural} needed it.",
+        messages.INFO,
+    )
+
+
+def _refused(modeladmin, request, selection, target, message: str) -> TemplateResponse:
+    """Nothing changed: the confirmation page again, for the same selection as it is now, with why."""
+    modeladmin.message_user(request, message, messages.ERROR)
+    return _review_page(modeladmin, request, selection, target)
+
+
+def anonymize_job_params(erasure_request: ErasureRequest | None, *, admin_history: bool) -> dict:
+    """An anonymizing job's params (orders/jobs.py, promotions/jobs.py): ids and flags only."""
+    return {
+        "erasure_request": str(erasure_request.pk) if erasure_request else None,
+        "admin_history": admin_history,
+    }
+
+
+def erasure_request_of(params: dict) -> ErasureRequest | None:
+    pk = params.get("erasure_request")
+    return ErasureRequest.objects.get(pk=pk) if pk else None
+
+
+def anonymized_chunk(
+    outcome: Outcome, *, model, masked_fields: str, actor: Actor, params: dict
+) -> ChunkResult:
+    """A job chunk's result; with params' `admin_history`, its admin history entries too."""
+    if params.get("admin_history") and actor.user is not None:
+        log_anonymization(actor.user, model, masked_fields, outcome)
+    return ChunkResult(
+        changed=len(outcome.changed), batch_id=outcome.batch_id, unchanged=len(outcome.already_anonymized)
+    )
 
 
 def log_anonymization(user, model, masked_fields: str, outcome: Outcome) -> None:

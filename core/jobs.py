@@ -14,20 +14,23 @@ docs/jobs.md says how workers run.
 """
 
 import contextlib
+import functools
 import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from psycopg import sql
 
 from core.audit import Actor
 from core.batches import chunked
 from core.errors import PrivacyError
 from core.models import JOB_FINISHED, Interface, Job, JobChunk, JobStatus
+from core.sql import column, table
 
 logger = logging.getLogger(__name__)
 
@@ -106,21 +109,103 @@ def job_start(
     order given); without, its kind's `plan` runs in the worker. With
     `defer=False` nothing is queued: the caller runs it (`job_run`).
     """
-    job_kind(kind)  # an unknown kind fails here, not in a worker
     with transaction.atomic():
-        job = Job.objects.create(
-            kind=kind,
-            started_by=actor.user if getattr(actor.user, "pk", None) else None,
-            actor=actor.label[:150],
-            interface=via,
-            params=params or {},
-            chunk_size=chunk_size or jobs_chunk_size(),
-        )
+        job = _job_create(kind=kind, actor=actor, via=via, params=params, chunk_size=chunk_size)
         if ids is not None:
             _write_chunks(job, chunked(list(ids), job.chunk_size))
         if defer:
             transaction.on_commit(lambda: _defer(job.pk))
     return job
+
+
+def _job_create(
+    *, kind: str, actor: Actor, via: Interface, params: dict | None, chunk_size: int | None
+) -> Job:
+    job_kind(kind)  # an unknown kind fails here, not in a worker
+    return Job.objects.create(
+        kind=kind,
+        started_by=actor.user if getattr(actor.user, "pk", None) else None,
+        actor=actor.label[:150],
+        interface=via,
+        params=params or {},
+        chunk_size=chunk_size or jobs_chunk_size(),
+    )
+
+
+def job_start_for_queryset(
+    *,
+    kind: str,
+    actor: Actor,
+    via: Interface,
+    queryset: QuerySet,
+    params: dict | None = None,
+    chunk_size: int | None = None,
+) -> Job | None:
+    """Record a job over the records of a queryset and queue it; None when it selects nothing.
+
+    The ids never come to Python: one INSERT ... SELECT numbers the
+    queryset's distinct primary keys in key order and writes them as the
+    job's chunks, so starting a job over 100,000 records costs a few
+    statements whatever their number (the admin's select-all answers at
+    once). The records are the queryset's as this transaction sees them; the
+    service checks each chunk again under lock when it runs.
+    """
+    with transaction.atomic():
+        job = _job_create(kind=kind, actor=actor, via=via, params=params, chunk_size=chunk_size)
+        selection, selection_params = queryset.order_by().values_list("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                sql.SQL(_chunks_insert_sql()).format(selection=sql.SQL(selection)).as_string(),
+                [*selection_params, job.pk, job.chunk_size, job.chunk_size],
+            )
+            (total,) = cursor.fetchone()
+        if not total:
+            transaction.set_rollback(True)
+            return None
+        Job.objects.filter(pk=job.pk).update(total=total, planned=True)
+        job.total, job.planned = total, True
+        transaction.on_commit(lambda: _defer(job.pk))
+    return job
+
+
+# A job's chunks from a SELECT of ids, in one statement: the ids numbered in key order,
+# CHUNK of them per row; returns how many ids it wrote.
+CHUNKS_INSERT = """
+WITH numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS position
+    FROM (SELECT DISTINCT selected.id FROM ({{selection}}) AS selected(id)) AS distinct_ids
+), written AS (
+    INSERT INTO {chunk} ({job}, {number}, {ids}, {count}, {unchanged}, {refused})
+    SELECT %s, position / %s + 1, array_agg(id ORDER BY id), 0, 0, 0
+    FROM numbered
+    GROUP BY position / %s
+    RETURNING cardinality({ids}) AS size
+)
+SELECT coalesce(sum(size), 0) FROM written
+"""
+
+
+@functools.cache
+def _chunks_insert_sql() -> str:
+    """CHUNKS_INSERT with JobChunk's table and columns (the selection is filled in per call)."""
+    return (
+        sql.SQL(CHUNKS_INSERT)
+        .format(
+            chunk=table(JobChunk),
+            job=column(JobChunk, "job"),
+            number=column(JobChunk, "number"),
+            ids=column(JobChunk, "ids"),
+            count=column(JobChunk, "count"),
+            unchanged=column(JobChunk, "unchanged"),
+            refused=column(JobChunk, "refused"),
+        )
+        .as_string()
+    )
+
+
+# Chunk rows written per INSERT while a plan is walked: the ids of a few chunks are in memory
+# at once, never the whole job's (a worker stays flat over a million records).
+CHUNKS_PER_INSERT = 20
 
 
 def _write_chunks(job: Job, chunks: Iterable[list[uuid.UUID]]) -> None:
@@ -129,21 +214,35 @@ def _write_chunks(job: Job, chunks: Iterable[list[uuid.UUID]]) -> None:
     for number, ids in enumerate(chunks, start=1):
         rows.append(JobChunk(job=job, number=number, ids=ids))
         total += len(ids)
-    JobChunk.objects.bulk_create(rows, batch_size=100)
+        if len(rows) == CHUNKS_PER_INSERT:
+            JobChunk.objects.bulk_create(rows)
+            rows = []
+    JobChunk.objects.bulk_create(rows)
     job.total = total
     job.planned = True
     Job.objects.filter(pk=job.pk).update(total=total, planned=True)
 
 
+def jobs_runs_per_job() -> int:
+    """Runs of one job that may work at once (JOBS_RUNS_PER_JOB): workers share a big job's chunks."""
+    return max(1, settings.JOBS_RUNS_PER_JOB)
+
+
 def _defer(job_id: uuid.UUID) -> None:
-    """Queue one run of the job: the queueing lock keeps at most one waiting, the lock one running."""
+    """Queue the job's runs, JOBS_RUNS_PER_JOB of them, each its own slot.
+
+    Per slot, the queueing lock keeps at most one run waiting and the lock one
+    running; runs of different slots work at once, on different chunks (each
+    run takes the next chunk no other run holds).
+    """
     from procrastinate import exceptions
     from procrastinate.contrib.django import app
 
-    name = f"job:{job_id}"
-    # AlreadyEnqueued: a run of this job is already waiting, and it will do the work.
-    with contextlib.suppress(exceptions.AlreadyEnqueued):
-        app.configure_task(name=RUN_JOB_TASK, queueing_lock=name, lock=name).defer(job_id=str(job_id))
+    for slot in range(jobs_runs_per_job()):
+        name = f"job:{job_id}" if slot == 0 else f"job:{job_id}:{slot + 1}"
+        # AlreadyEnqueued: a run of this slot is already waiting, and it will do the work.
+        with contextlib.suppress(exceptions.AlreadyEnqueued):
+            app.configure_task(name=RUN_JOB_TASK, queueing_lock=name, lock=name).defer(job_id=str(job_id))
 
 
 def actor_of(job: Job) -> Actor:
@@ -191,13 +290,16 @@ def job_run(
                     _write_chunks(job, kind.plan(params=job.params, chunk_size=job.chunk_size))
         actor = actor_of(job)
         pending = job.chunks.filter(done_at__isnull=True).order_by("number").values_list("pk", flat=True)
-        for chunk_pk in list(pending):
-            if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
-                raise JobCancelled
-            if should_stop():
-                raise JobInterrupted
-            size = _run_chunk(job, kind, actor, chunk_pk)
-            on_chunk(size)
+        # First every chunk no other run of the job holds; then, waiting for their locks, the
+        # chunks other runs held (done by them meanwhile, or left by a run that died).
+        for skip_locked in (True, False):
+            for chunk_pk in list(pending.all()):
+                if Job.objects.filter(pk=job.pk, cancel_requested=True).exists():
+                    raise JobCancelled
+                if should_stop():
+                    raise JobInterrupted
+                size = _run_chunk(job, kind, actor, chunk_pk, skip_locked=skip_locked)
+                on_chunk(size)
     except JobCancelled:
         return _finish(job, JobStatus.CANCELLED)
     except JobInterrupted:
@@ -215,11 +317,20 @@ def job_run(
     return _finish(job, JobStatus.DONE)
 
 
-def _run_chunk(job: Job, kind: JobKind, actor: Actor, chunk_pk: int) -> int:
-    """One chunk's work and its done mark, in one transaction; 0 when another run did it first."""
+def _run_chunk(job: Job, kind: JobKind, actor: Actor, chunk_pk: int, *, skip_locked: bool = False) -> int:
+    """One chunk's work and its done mark, in one transaction; 0 when another run did it first.
+
+    With `skip_locked`, a chunk another run of the job holds is passed over (0) at once.
+    """
     with transaction.atomic():
-        chunk = JobChunk.objects.select_for_update().get(pk=chunk_pk)
-        if chunk.done_at is not None:
+        # No ordering: JobChunk orders by its job, and a join would lock the job row too.
+        chunk = (
+            JobChunk.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+            .filter(pk=chunk_pk)
+            .order_by()
+            .first()
+        )
+        if chunk is None or chunk.done_at is not None:
             return 0
         result = kind.run_chunk(ids=list(chunk.ids), actor=actor, via=job.interface, params=job.params)
         JobChunk.objects.filter(pk=chunk.pk).update(
@@ -300,6 +411,7 @@ class JobProgress:
     refused: int
     batch_ids: list[uuid.UUID] = field(default_factory=list)
     error: str = ""
+    cancel_requested: bool = False  # a running job asked to stop: it ends after its chunk under way
 
 
 def job_progress(job: Job) -> JobProgress:
@@ -331,6 +443,7 @@ def job_progress(job: Job) -> JobProgress:
         refused=sum(c[3] for c in chunks),
         batch_ids=[c[0] for c in chunks if c[0] is not None],
         error=job.error,
+        cancel_requested=job.cancel_requested,
     )
 
 

@@ -241,6 +241,8 @@ class AuditRecord(models.Model):
         indexes = [
             models.Index(fields=["record_type", "record_id"], name="audit_record_idx"),
             models.Index(fields=["actor", "at"], name="audit_actor_idx"),
+            # The audit trail filtered by batch (a job's page links each chunk's batch).
+            models.Index(fields=["batch_id"], name="audit_batch_idx"),
             # The three links are empty on most records (a person has no key, a
             # command neither, few batches answer an erasure request): partial
             # indexes skip those records, one index entry fewer per record written.

@@ -21,9 +21,9 @@ from core.admin_lists import (
 )
 from core.formats import format_money
 from core.models import Interface
+from orders.jobs import ORDER_MASKED_FIELDS, ORDERS_ANONYMIZE
 from orders.models import (
     MONEY_FIELDS,
-    ORDER_PERSONAL_FIELDS,
     SHIPPING_ADDRESS_FIELDS,
     AnonymizationBlock,
     LegalHold,
@@ -67,12 +67,12 @@ ORDERS = AnonymizationTarget(
     review=lambda ids: orders_anonymization_review(order_ids=ids),
     eligible=orders_eligible,
     counts=orders_selection_counts,
-    anonymize=lambda ids, actor: orders_anonymize(order_ids=ids, actor=actor, via=Interface.ADMIN),
-    sample_fields=("created_at", "status", "payment", "shipping"),
-    masked_fields=(
-        ", ".join(ORDER_PERSONAL_FIELDS)
-        + ", the shipping and billing address fields and custom attribute values"
+    anonymize=lambda ids, actor, erasure_request: orders_anonymize(
+        order_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request
     ),
+    job_kind=ORDERS_ANONYMIZE.name,
+    sample_fields=("created_at", "status", "payment", "shipping"),
+    masked_fields=ORDER_MASKED_FIELDS,
 )
 
 

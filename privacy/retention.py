@@ -9,6 +9,7 @@ interrupted job resumes at its first chunk not done; a new run continues with
 what is left, since anonymized records are no longer candidates.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,11 +19,16 @@ from django.db.models import QuerySet
 from core.audit import Actor
 from core.errors import BatchRefused
 from core.jobs import ChunkResult, JobKind, job_start
-from core.models import Interface, Job
+from core.models import JOB_FINISHED, Interface, Job, JobStatus
 from orders.models import AnonymizationBlock, Order
 from orders.services import orders_anonymize
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
+
+logger = logging.getLogger(__name__)
+
+# A job in one of these may still run: a scheduled run starts no second one of its kind.
+JOB_ACTIVE = [status for status in JobStatus.values if status not in JOB_FINISHED]
 
 
 @dataclass
@@ -165,3 +171,39 @@ def retention_start(
         chunk_size=chunk_size,
         defer=defer,
     )
+
+
+# Who the scheduled run's audit records name.
+SCHEDULED_ACTOR = "retention schedule"
+
+
+def retention_scheduled_start(*, now: datetime | None = None) -> list[Job]:
+    """The scheduled retention run (privacy/tasks.py): a job per kind the settings ask for; the jobs started.
+
+    RETENTION_ORDERS_DAYS (and RETENTION_USAGES_DAYS, when set) give the
+    cutoffs. A kind whose last run is still queued or running gets no second
+    job: two runs of one kind never overlap, however long one takes.
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    runs = {"orders": settings.RETENTION_ORDERS_DAYS, "usages": settings.RETENTION_USAGES_DAYS}
+    started = []
+    for record_type, days in runs.items():
+        if days is None:
+            continue
+        kind = RETENTION_KINDS[record_type]
+        if Job.objects.filter(kind=kind, status__in=JOB_ACTIVE).exists():
+            logger.info("Scheduled retention: a %s job is still queued or running; none started", kind)
+            continue
+        started.append(
+            retention_start(
+                record_type=record_type,
+                cutoff=now - timedelta(days=days),
+                actor=Actor.system(SCHEDULED_ACTOR),
+            )
+        )
+    return started

@@ -17,7 +17,8 @@ from core.admin_lists import (
     uuid_equals,
 )
 from core.models import Interface
-from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage, Promotion, PromotionCode
+from promotions.jobs import USAGE_MASKED_FIELDS, USAGES_ANONYMIZE
+from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
 
 
@@ -37,9 +38,12 @@ USAGES = AnonymizationTarget(
     # Any usage may be anonymized; those already done need nothing.
     eligible=lambda queryset: queryset.filter(anonymized=False),
     counts=usages_selection_counts,
-    anonymize=lambda ids, actor: usages_anonymize(usage_ids=ids, actor=actor, via=Interface.ADMIN),
+    anonymize=lambda ids, actor, erasure_request: usages_anonymize(
+        usage_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request
+    ),
+    job_kind=USAGES_ANONYMIZE.name,
     sample_fields=("used_on", "code", "order_id"),
-    masked_fields=", ".join(USAGE_PERSONAL_FIELDS),
+    masked_fields=USAGE_MASKED_FIELDS,
 )
 
 

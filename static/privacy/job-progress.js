@@ -64,7 +64,8 @@
     status.setAttribute("data-status", progress.status);
     text("job-error", progress.error);
     show("job-error", Boolean(progress.error));
-    show("job-cancel", progress.status in ACTIVE);
+    show("job-cancel", progress.status in ACTIVE && !progress.cancel_requested);
+    show("job-cancelling", progress.status in ACTIVE && progress.cancel_requested);
     show("job-retry", progress.status === "failed");
     batches(progress.batch_ids);
   }

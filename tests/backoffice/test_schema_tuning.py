@@ -41,3 +41,15 @@ def test_the_audit_links_indexes_skip_empty_links():
     for link in ("actor_user_id", "actor_key_id", "erasure_request_id"):
         [definition] = [d for d in definitions.values() if f"({link})" in d]
         assert definition.endswith(f"WHERE ({link} IS NOT NULL)"), definition
+
+
+def test_the_audit_trail_by_batch_is_served_by_an_index():
+    """A job's page links each chunk's batch: the trail filtered by batch_id must not scan it whole."""
+    import uuid
+
+    from core.models import AuditRecord
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = AuditRecord.objects.filter(batch_id=uuid.uuid4()).explain()
+    assert "audit_batch_idx" in plan, plan

@@ -176,6 +176,29 @@ def test_two_workers_never_do_the_same_chunk(many_orders, start_worker):
     assert JobChunk.objects.filter(done_at__isnull=False).count() == 8
 
 
+def test_with_two_runs_per_job_two_workers_share_one_job_and_never_do_a_chunk_twice(
+    many_orders, start_worker, settings
+):
+    settings.JOBS_RUNS_PER_JOB = 2  # the test's: it queues the job's runs
+    orders = many_orders(300)  # six chunks
+    job = start_job(orders)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE args->>'job_id' = %s", [str(job.pk)])
+        assert cursor.fetchone()[0] == 2
+
+    with row_locked(orders[0].pk):  # one run waits inside the first chunk ...
+        start_worker(), start_worker()
+        # ... while the other does every other chunk: the job is shared, not queued behind it.
+        wait_for(lambda: Job.objects.get(pk=job.pk).done == 300 - CHUNK, "five chunks done by the other run")
+        assert Job.objects.get(pk=job.pk).status == JobStatus.RUNNING
+    wait_for(job_ended(job), "the job to end")
+
+    job.refresh_from_db()
+    assert (job.status, job.done) == (JobStatus.DONE, 300), job.error
+    assert_each_anonymized_once(orders)
+    assert AuditRecord.objects.values("batch_id").distinct().count() == 6
+
+
 def test_a_stopped_worker_gives_its_job_back_between_chunks_and_another_resumes_it(
     many_orders, start_worker, monkeypatch
 ):
@@ -200,3 +223,38 @@ def test_a_stopped_worker_gives_its_job_back_between_chunks_and_another_resumes_
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.error
     assert_each_anonymized_once(orders)
+
+
+def test_an_admin_select_all_is_finished_by_a_worker_one_audit_record_and_history_entry_each(
+    client, officer, many_orders, start_worker, settings
+):
+    from django.contrib.admin.models import LogEntry
+
+    settings.JOBS_CHUNK_SIZE = 7  # the request's; the job keeps it for the worker
+    orders = many_orders(40)
+    client.force_login(officer)
+    response = client.post(
+        "/admin/orders/order/",
+        {
+            "action": "anonymize_selected_orders",
+            "_selected_action": [str(orders[0].pk)],
+            "select_across": "1",
+            "index": "0",
+            "post": "yes",
+            "selected_count": "40",
+        },
+    )
+    job = Job.objects.get()
+    assert response["Location"] == f"/privacy/jobs/{job.pk}/"
+
+    start_worker()
+    wait_for(job_ended(job), "the job to end")
+
+    job = Job.objects.get(pk=job.pk)
+    assert (job.status, job.done, job.total) == (JobStatus.DONE, 40, 40)
+    assert job.chunks.filter(done_at__isnull=False).count() == 6
+    assert Order.objects.filter(anonymized=True).count() == 40
+    ids = sorted(o.pk for o in orders)
+    assert sorted(AuditRecord.objects.values_list("record_id", flat=True)) == ids
+    assert sorted(LogEntry.objects.values_list("object_id", flat=True)) == sorted(map(str, ids))
+    assert set(LogEntry.objects.values_list("user_id", flat=True)) == {officer.pk}

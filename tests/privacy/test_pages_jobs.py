@@ -119,6 +119,7 @@ def test_the_progress_document_is_job_progress_as_json(officer_client, retention
         "refused",
         "batch_ids",
         "error",
+        "cancel_requested",
     }
     assert (document["status"], document["done"], document["total"], document["changed"]) == ("done", 3, 3, 3)
     batches = set(AuditRecord.objects.values_list("batch_id", flat=True))
@@ -218,7 +219,13 @@ def test_cancel_asks_a_running_job_to_stop_before_its_next_chunk(officer_client,
 
     job = Job.objects.get(pk=queued_job.pk)
     assert (job.status, job.cancel_requested) == (JobStatus.RUNNING, True)
-    assert views.JOB_CANCEL_REQUESTED in response.content.decode()
+    html = response.content.decode()
+    assert views.JOB_CANCEL_REQUESTED in html
+    # Until the job stops, the page says it is stopping instead of offering Cancel again.
+    assert 'id="job-cancel" hidden' in html
+    assert 'id="job-cancelling" class="muted">Cancelling…' in html
+    progress = officer_client.get(reverse("privacy:job-progress", args=[job.pk])).json()
+    assert (progress["status"], progress["cancel_requested"]) == ("running", True)
 
 
 def test_cancel_and_retry_need_the_csrf_token(officer, failed_job):

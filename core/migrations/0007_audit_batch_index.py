@@ -1,0 +1,23 @@
+"""An index on the audit records' batch_id: the audit trail filtered by batch (a job's page links each chunk's).
+
+Built CONCURRENTLY (outside a transaction): a large audit trail keeps taking
+inserts while it is built.
+"""
+
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ("core", "0006_jobs"),
+    ]
+
+    operations = [
+        AddIndexConcurrently(
+            model_name="auditrecord",
+            index=models.Index(fields=["batch_id"], name="audit_batch_idx"),
+        ),
+    ]

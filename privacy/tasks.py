@@ -1,0 +1,44 @@
+"""The procrastinate tasks of the privacy app (found by procrastinate's Django app: every app's tasks.py).
+
+`privacy.retention_run` starts the retention run's jobs
+(privacy.retention.retention_scheduled_start). It runs on the schedule
+RETENTION_SCHEDULE sets (a cron line; empty, the default, leaves it off), and
+never twice at once: a queueing lock keeps at most one waiting, a lock one
+running, and a kind whose last job is still going gets no second one.
+"""
+
+from croniter import croniter
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections, connections
+from procrastinate.contrib.django import app
+
+from privacy.retention import retention_scheduled_start
+
+RETENTION_TASK = "privacy.retention_run"
+
+
+@app.task(name=RETENTION_TASK, queueing_lock=RETENTION_TASK, lock=RETENTION_TASK)
+def retention_run(timestamp: int) -> None:
+    # Sync tasks run in a worker thread: each run takes a fresh connection and gives it back.
+    close_old_connections()
+    try:
+        retention_scheduled_start()
+    finally:
+        connections.close_all()
+
+
+def retention_schedule_register(cron: str) -> bool:
+    """Have the workers defer `retention_run` on this cron schedule; False (nothing) when empty."""
+    if not cron:
+        return False
+    if not croniter.is_valid(cron):
+        raise ImproperlyConfigured(
+            f"RETENTION_SCHEDULE={cron!r} is not a cron line "
+            "(five fields, e.g. '0 3 * * *': every day at 03:00 UTC)."
+        )
+    app.periodic(cron=cron, periodic_id="retention")(retention_run)
+    return True
+
+
+retention_schedule_register(settings.RETENTION_SCHEDULE)
