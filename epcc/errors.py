@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -119,8 +120,10 @@ def envelope_response(status: int, detail: str) -> JsonResponse:
     return JsonResponse({"errors": [error_entry(status, detail)]}, status=status)
 
 
+@csrf_exempt
 def route_not_found(request, *args, **kwargs):
-    """Unknown API routes: a 404 envelope, also when DEBUG would show Django's page."""
+    """Unknown API routes: a 404 envelope, whatever the method (no CSRF 403 page for a POST),
+    also when DEBUG would show Django's page."""
     return envelope_response(404, ROUTE_NOT_FOUND_DETAIL)
 
 

@@ -93,12 +93,12 @@ class DashboardView(PrivacyPageMixin, TemplateView):
         )
 
 
-def _search_context(request, person, selection_form=None) -> dict:
+def _search_context(request, person, selection_form=None, search=None) -> dict:
     can_erase = request.user.has_perms(ERASE_PERMISSIONS)
     if selection_form is None and person is not None and person.found and can_erase:
         selection_form = ErasureSelectionForm(initial={"q": person.query}, person=person)
     return {
-        "search_form": PersonSearchForm(initial={"q": person.query} if person else None),
+        "search_form": search or PersonSearchForm(initial={"q": person.query} if person else None),
         "person": person,
         "selection_form": selection_form,
         "selected_orders": selection_form.selected("order_ids") if selection_form else set(),
@@ -176,7 +176,12 @@ class ErasurePreviewView(PrivacyPageMixin, View):
         return redirect("privacy:search")
 
     def post(self, request):
-        person = person_records(request.POST.get("q", ""))
+        search = PersonSearchForm(request.POST)
+        if not search.is_valid():  # e.g. a NUL character, which no query may carry
+            return render(
+                request, "privacy/search.html", _search_context(request, None, search=search), status=400
+            )
+        person = person_records(search.cleaned_data["q"])
         form = ErasureSelectionForm(request.POST, person=person)
         if "back" in request.POST:
             # Back from the preview: the search results again, with the same ticks and reference.
