@@ -171,6 +171,10 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_RATE", "6000/min"),
         "anon": os.environ.get("API_THROTTLE_ANON_RATE", "60/min"),
     },
+    # How many proxies in front of the app append to X-Forwarded-For: the client address
+    # is the one the outermost of them added. 0: the header is ignored (a client could make
+    # it up), the address is the connection's.
+    "NUM_PROXIES": int(os.environ.get("API_TRUSTED_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -186,7 +190,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Throttle counts live here: a table every worker and process shares (one process's memory would
+# give each gunicorn worker a limit of its own). core's migration 0007 creates the table.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "core_cache",
+        # Each throttled client (API user, token endpoint address) is one entry; past this many,
+        # expired entries are removed first (the cache's cull).
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 
 LOGGING = {
     "version": 1,
