@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import BatchRefused, PrivacyError, Problem
+from core.logging import safe_path
 
 logger = logging.getLogger("epcc.errors")
 
@@ -72,7 +73,7 @@ def _validation_entries(detail, source: str = "") -> list[dict]:
 def _log_unexpected(exc: Exception, request) -> None:
     # Frames and the exception's type only: its message may quote a value
     # (a personal one, say), and the query string may carry an email.
-    where = f"{request.method} {request.path}" if request is not None else "?"
+    where = f"{request.method} {safe_path(request.path)}" if request is not None else "?"
     frames = "".join(traceback.format_tb(exc.__traceback__))
     logger.error("Unhandled %s in %s\n%s", type(exc).__name__, where, frames)
 
