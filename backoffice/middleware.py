@@ -1,7 +1,12 @@
-"""Middleware guarding every interface at once: NUL characters."""
+"""Middleware guarding every interface at once: NUL characters, and queries in login redirects."""
 
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, QueryDict
+from django.urls import reverse
 from django.utils.html import escape
 
 from epcc.errors import envelope_response, is_api_path
@@ -56,3 +61,33 @@ class RefuseNulCharacters:
             return request.method == "POST" and not is_api_path(request.path) and has_nul(request.POST)
         except (BadRequest, SuspiciousOperation):
             return False  # unreadable (too many fields, a broken form): the view answers it as ever
+
+
+class LoginRedirectWithoutQuery:
+    """A redirect to a login page keeps `next=` to the page, never its query.
+
+    A search's query carries an email (`/privacy/people/?q=...`, the admin's
+    `?q=`); in `next=` it would land in the login page's URL, and so in access
+    logs, browser history and Referer headers. After logging in, the page opens
+    without its search.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 302 and response.has_header("Location"):
+            response["Location"] = login_location_without_query(response["Location"])
+        return response
+
+
+def login_location_without_query(location: str) -> str:
+    url = urlsplit(location)
+    if url.path not in (settings.LOGIN_URL, reverse("admin:login")):
+        return location
+    query = QueryDict(url.query, mutable=True)
+    if "?" not in query.get(REDIRECT_FIELD_NAME, ""):
+        return location
+    query[REDIRECT_FIELD_NAME] = query[REDIRECT_FIELD_NAME].partition("?")[0]
+    return urlunsplit(url._replace(query=query.urlencode(safe="/")))
