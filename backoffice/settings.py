@@ -155,6 +155,9 @@ JOBS_CHUNK_SIZE = int(os.environ.get("JOBS_CHUNK_SIZE", "1000"))
 PROCRASTINATE_WORKER_DEFAULTS = {
     "shutdown_graceful_timeout": float(os.environ.get("JOBS_SHUTDOWN_SECONDS", "5")),
 }
+# A job that changed this many records or more VACUUMs the tables it masked when it ends, so no dead
+# row version keeps a personal value until autovacuum comes (core/jobs.py vacuum_masked).
+JOBS_VACUUM_AFTER = int(os.environ.get("JOBS_VACUUM_AFTER", "1000"))
 # A worker whose last heartbeat is older than this is taken for dead: its jobs go back to the queue.
 JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", "60"))
 

@@ -3,6 +3,7 @@
 from core.audit import Actor
 from core.jobs import ChunkResult, JobKind
 from core.models import Interface
+from orders.models import Order, OrderAddress, OrderCustomAttribute
 from orders.services import orders_anonymize
 
 
@@ -19,5 +20,8 @@ def orders_anonymize_chunk(*, ids, actor: Actor, via: Interface, params: dict) -
 
 
 ORDERS_ANONYMIZE = JobKind(
-    name="orders.anonymize", label="Anonymize orders", run_chunk=orders_anonymize_chunk
+    name="orders.anonymize",
+    label="Anonymize orders",
+    run_chunk=orders_anonymize_chunk,
+    masks=(Order, OrderAddress, OrderCustomAttribute),
 )

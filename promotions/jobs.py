@@ -3,6 +3,7 @@
 from core.audit import Actor
 from core.jobs import ChunkResult, JobKind
 from core.models import Interface
+from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
 
 
@@ -15,5 +16,8 @@ def usages_anonymize_chunk(*, ids, actor: Actor, via: Interface, params: dict) -
 
 
 USAGES_ANONYMIZE = JobKind(
-    name="usages.anonymize", label="Anonymize code usages", run_chunk=usages_anonymize_chunk
+    name="usages.anonymize",
+    label="Anonymize code usages",
+    run_chunk=usages_anonymize_chunk,
+    masks=(CodeUsage,),
 )
