@@ -137,6 +137,9 @@ WHITENOISE_USE_FINDERS = True
 # ...so a missing STATIC_ROOT (no collectstatic yet) is expected, not worth a warning on every start.
 warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
+# Where `demo_setup` (make run) writes the demo API token the README's curl lines read.
+DEMO_TOKEN_FILE = BASE_DIR / "var" / "demo-api-token"
+
 LOGIN_URL = "/privacy/login/"
 LOGIN_REDIRECT_URL = "/privacy/"
 LOGOUT_REDIRECT_URL = "/privacy/login/"
