@@ -62,10 +62,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's, the pages' and the API docs' static files under gunicorn too.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL character anywhere in a request is a 400 before anything reads it (PostgreSQL refuses NUL).
+    "backoffice.middleware.RefuseNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # `next=` of a login redirect names the page, never its query (a search carries an email).
+    "backoffice.middleware.LoginRedirectWithoutQuery",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -134,6 +138,9 @@ WHITENOISE_USE_FINDERS = True
 # ...so a missing STATIC_ROOT (no collectstatic yet) is expected, not worth a warning on every start.
 warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 
+# Where `demo_setup` (make run) writes the demo API token the README's curl lines read.
+DEMO_TOKEN_FILE = BASE_DIR / "var" / "demo-api-token"
+
 LOGIN_URL = "/privacy/login/"
 LOGIN_REDIRECT_URL = "/privacy/"
 LOGOUT_REDIRECT_URL = "/privacy/login/"
@@ -158,6 +165,9 @@ JOBS_CHUNK_SIZE = int(os.environ.get("JOBS_CHUNK_SIZE", "1000"))
 PROCRASTINATE_WORKER_DEFAULTS = {
     "shutdown_graceful_timeout": float(os.environ.get("JOBS_SHUTDOWN_SECONDS", "5")),
 }
+# A job that changed this many records or more VACUUMs the tables it masked when it ends, so no dead
+# row version keeps a personal value until autovacuum comes (core/jobs.py vacuum_masked).
+JOBS_VACUUM_AFTER = int(os.environ.get("JOBS_VACUUM_AFTER", "1000"))
 # A worker whose last heartbeat is older than this is taken for dead: its jobs go back to the queue.
 JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", "60"))
 # Runs of one job that may work at once, on different chunks: with several workers, a big job
@@ -176,7 +186,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["epcc.authentication.BearerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["epcc.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "epcc.errors.exception_handler",
     # EPCC answers no OPTIONS; without metadata DRF answers 405 (in the envelope).
@@ -187,6 +197,10 @@ REST_FRAMEWORK = {
         "user": os.environ.get("API_THROTTLE_RATE", "6000/min"),
         "anon": os.environ.get("API_THROTTLE_ANON_RATE", "60/min"),
     },
+    # How many proxies in front of the app append to X-Forwarded-For: the client address
+    # is the one the outermost of them added. 0: the header is ignored (a client could make
+    # it up), the address is the connection's.
+    "NUM_PROXIES": int(os.environ.get("API_TRUSTED_PROXIES", "0")),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -202,7 +216,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Throttle counts live here: a table every worker and process shares (one process's memory would
+# give each gunicorn worker a limit of its own). core's migration 0007 creates the table.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "core_cache",
+        # Each throttled client (API user, token endpoint address) is one entry; past this many,
+        # expired entries are removed first (the cache's cull).
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+}
 
 LOGGING = {
     "version": 1,

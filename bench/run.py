@@ -127,6 +127,7 @@ def server_start(database_url: str, workers: int) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv" / "bin" / "gunicorn"),
         "backoffice.wsgi:application",
+        *("--config", "gunicorn.conf.py", "--access-logfile", os.devnull),  # production's config, log unread
         "--bind",
         f"{HOST}:{PORT}",
         "--workers",

@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, QuerySet
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, QuerySet, Sum
 from django.utils import timezone
 from psycopg import sql
 
@@ -61,6 +61,9 @@ class JobKind:
     label: str
     run_chunk: Callable[..., ChunkResult]
     plan: Callable[..., Iterable[list[uuid.UUID]]] | None = None
+    # The models whose rows a chunk rewrites with masked values: VACUUMed when a job of the
+    # kind ends having changed settings.JOBS_VACUUM_AFTER records or more (vacuum_masked).
+    masks: tuple[type, ...] = ()
 
 
 _kinds: dict[str, JobKind] = {}
@@ -301,7 +304,7 @@ def job_run(
                 size = _run_chunk(job, kind, actor, chunk_pk, skip_locked=skip_locked)
                 on_chunk(size)
     except JobCancelled:
-        return _finish(job, JobStatus.CANCELLED)
+        return vacuum_masked(_finish(job, JobStatus.CANCELLED), kind)
     except JobInterrupted:
         Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED)
         raise
@@ -310,11 +313,11 @@ def job_run(
             Job.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, error=_reason(exc))
             raise
         logger.exception("Job %s (%s) failed", job.pk, job.kind)
-        _finish(job, JobStatus.FAILED, error=_reason(exc))
+        vacuum_masked(_finish(job, JobStatus.FAILED, error=_reason(exc)), kind)
         if reraise:
             raise
         return job
-    return _finish(job, JobStatus.DONE)
+    return vacuum_masked(_finish(job, JobStatus.DONE), kind)
 
 
 def _run_chunk(job: Job, kind: JobKind, actor: Actor, chunk_pk: int, *, skip_locked: bool = False) -> int:
@@ -347,6 +350,31 @@ def _run_chunk(job: Job, kind: JobKind, actor: Actor, chunk_pk: int, *, skip_loc
 def _finish(job: Job, status: JobStatus, error: str = "") -> Job:
     Job.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), error=error)
     job.refresh_from_db()
+    return job
+
+
+def vacuum_masked(job: Job, kind: JobKind) -> Job:
+    """VACUUM the tables a finished job masked, when it changed many records.
+
+    An UPDATE leaves the row's old version (personal values included) in the
+    table until VACUUM removes it; autovacuum gets there in its own time. A job
+    that changed settings.JOBS_VACUUM_AFTER records or more runs it at once,
+    once per job (not per chunk). Inside a transaction (VACUUM cannot run in
+    one) or when it fails, autovacuum is left to it: the job's outcome stands.
+    """
+    if not kind.masks or connection.in_atomic_block:
+        return job
+    changed = job.chunks.aggregate(changed=Sum("count"))["changed"] or 0
+    if changed < settings.JOBS_VACUUM_AFTER:
+        return job
+    tables = ", ".join(model._meta.db_table for model in kind.masks)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.SQL(", ").join(map(table, kind.masks))))
+    except DatabaseError:
+        logger.warning("Job %s: VACUUM of %s failed; autovacuum will do it", job.pk, tables, exc_info=True)
+    else:
+        logger.info("Job %s changed %s records: vacuumed %s", job.pk, changed, tables)
     return job
 
 

@@ -1,4 +1,5 @@
-"""Logging that never carries a query string (filters can carry an email), nor an email at all."""
+"""Logging that never carries a query string (filters can carry an email), nor an email at all,
+nor a path's control characters (a CR/LF in a path would forge a log line)."""
 
 import logging
 import re
@@ -8,6 +9,17 @@ _QUERY = re.compile(r"(\s/[^\s?\"]*)\?[^\s\"]*")
 # Anything shaped like an email address, also percent-encoded (%40) as a URL path carries it.
 _EMAIL = re.compile(r"[^\s/\"'<>(),;:@%]+(?:@|%40)[^\s/\"'<>(),;:@%]+\.[^\s/\"'<>(),;:@%]+", re.IGNORECASE)
 EMAIL_WITHHELD = "[email withheld]"
+# Characters that would end or rewrite a log line (CR, LF, other C0 and C1 controls, DEL,
+# Unicode's line and paragraph separators), and the backslash that escapes them.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+
+
+def safe_path(path: str) -> str:
+    """A URL path as logs may show it: control characters escaped (a CR/LF cannot forge a
+    line), anything shaped like an email withheld."""
+    # Emails first: a control character ends one, its escape would not.
+    withheld = _EMAIL.sub(EMAIL_WITHHELD, path)
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), withheld)
 
 
 class StripQueryStrings(logging.Filter):
@@ -18,11 +30,15 @@ class StripQueryStrings(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
         request = getattr(record, "request", None)
+        cleaned = message
         if request is not None and hasattr(request, "path"):
             record.request = _PathOnly(request)
-        message = record.getMessage()
-        cleaned = _EMAIL.sub(EMAIL_WITHHELD, _QUERY.sub(r"\1?…", message))
+            # Django's request logs ("Not Found: <path>") carry the path as the client sent it.
+            if request.path:
+                cleaned = cleaned.replace(request.path, safe_path(request.path))
+        cleaned = _EMAIL.sub(EMAIL_WITHHELD, _QUERY.sub(r"\1?…", cleaned))
         if cleaned != message:
             record.msg, record.args = cleaned, None
         return True
@@ -32,7 +48,7 @@ class _PathOnly:
     """Stands in for a request in log records: its path, not its query."""
 
     def __init__(self, request):
-        self.path = _EMAIL.sub(EMAIL_WITHHELD, request.path)
+        self.path = safe_path(request.path)
         self.method = getattr(request, "method", "")
         self.META = {}
 

@@ -13,11 +13,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from core.errors import BatchRefused, PrivacyError, Problem
+from core.logging import safe_path
 
 logger = logging.getLogger("epcc.errors")
 
@@ -71,7 +73,7 @@ def _validation_entries(detail, source: str = "") -> list[dict]:
 def _log_unexpected(exc: Exception, request) -> None:
     # Frames and the exception's type only: its message may quote a value
     # (a personal one, say), and the query string may carry an email.
-    where = f"{request.method} {request.path}" if request is not None else "?"
+    where = f"{request.method} {safe_path(request.path)}" if request is not None else "?"
     frames = "".join(traceback.format_tb(exc.__traceback__))
     logger.error("Unhandled %s in %s\n%s", type(exc).__name__, where, frames)
 
@@ -119,8 +121,10 @@ def envelope_response(status: int, detail: str) -> JsonResponse:
     return JsonResponse({"errors": [error_entry(status, detail)]}, status=status)
 
 
+@csrf_exempt
 def route_not_found(request, *args, **kwargs):
-    """Unknown API routes: a 404 envelope, also when DEBUG would show Django's page."""
+    """Unknown API routes: a 404 envelope, whatever the method (no CSRF 403 page for a POST),
+    also when DEBUG would show Django's page."""
     return envelope_response(404, ROUTE_NOT_FOUND_DETAIL)
 
 

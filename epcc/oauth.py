@@ -9,13 +9,14 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.api_keys import access_token_issue
+from epcc.parsers import NUL_DETAIL, BoundedJSONParser
 from epcc.schema import error_responses
 
 GRANT_TYPE = "client_credentials"
@@ -50,13 +51,15 @@ def _field(data, name: str) -> str:
     value = data.get(name) if hasattr(data, "get") else None
     if not isinstance(value, str) or not value:
         raise ValidationError({name: ["This field is required and may not be blank."]})
+    if "\x00" in value:
+        raise ValidationError({name: [NUL_DETAIL]})
     return value
 
 
 class AccessTokenView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    parser_classes = [FormParser, MultiPartParser, JSONParser]
+    parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
     # Per client address: guessing secrets is slow.
     throttle_classes = [AnonRateThrottle]
 

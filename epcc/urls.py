@@ -29,11 +29,11 @@ erasure_requests = ErasureRequestViewSet.as_view({"get": "list", "post": "create
 erasure_request = ErasureRequestViewSet.as_view({"get": "retrieve"})
 erasure_requests_slash = ErasureRequestTrailingSlashViewSet.as_view({"get": "list", "post": "create"})
 
-# The schema and its docs page are public: they describe, they hold no data.
-schema = SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny])
-docs = SpectacularSwaggerView.as_view(
-    url_name="api-schema", authentication_classes=[], permission_classes=[AllowAny]
-)
+# The schema and its docs page are public: they describe, they hold no data (and count
+# against no rate: the throttles' counts are for the API's calls).
+public = {"authentication_classes": [], "permission_classes": [AllowAny], "throttle_classes": []}
+schema = SpectacularAPIView.as_view(**public)
+docs = SpectacularSwaggerView.as_view(url_name="api-schema", **public)
 
 urlpatterns = [
     path("oauth/access_token", AccessTokenView.as_view(), name="oauth-access-token"),

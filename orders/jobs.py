@@ -4,7 +4,7 @@ from core.admin_actions import anonymized_chunk, erasure_request_of
 from core.audit import Actor
 from core.jobs import ChunkResult, JobKind
 from core.models import Interface
-from orders.models import ORDER_PERSONAL_FIELDS, Order
+from orders.models import ORDER_PERSONAL_FIELDS, Order, OrderAddress, OrderCustomAttribute
 from orders.services import orders_anonymize
 
 # What an anonymization masks, as the admin history names it (never a value).
@@ -31,5 +31,8 @@ def orders_anonymize_chunk(*, ids, actor: Actor, via: Interface, params: dict) -
 
 
 ORDERS_ANONYMIZE = JobKind(
-    name="orders.anonymize", label="Anonymize orders", run_chunk=orders_anonymize_chunk
+    name="orders.anonymize",
+    label="Anonymize orders",
+    run_chunk=orders_anonymize_chunk,
+    masks=(Order, OrderAddress, OrderCustomAttribute),
 )

@@ -20,8 +20,10 @@ from core.audit import Actor
 from core.errors import BatchRefused
 from core.jobs import ChunkResult, JobKind, job_start
 from core.models import JOB_FINISHED, Interface, Job, JobStatus
+from orders.jobs import ORDERS_ANONYMIZE
 from orders.models import AnonymizationBlock, Order
 from orders.services import orders_anonymize
+from promotions.jobs import USAGES_ANONYMIZE
 from promotions.models import CodeUsage
 from promotions.services import usages_anonymize
 
@@ -137,12 +139,14 @@ ORDERS_RETENTION = JobKind(
     label="Retention: orders",
     plan=orders_retention_plan,
     run_chunk=orders_retention_chunk,
+    masks=ORDERS_ANONYMIZE.masks,
 )
 USAGES_RETENTION = JobKind(
     name="retention.usages",
     label="Retention: code usages",
     plan=usages_retention_plan,
     run_chunk=usages_retention_chunk,
+    masks=USAGES_ANONYMIZE.masks,
 )
 
 

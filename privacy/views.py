@@ -126,12 +126,12 @@ class DashboardView(PrivacyPageMixin, TemplateView):
         )
 
 
-def _search_context(request, person, start_form=None) -> dict:
+def _search_context(request, person, start_form=None, search=None) -> dict:
     can_erase = request.user.has_perms(ERASE_PERMISSIONS)
     if start_form is None and person is not None and person.subject is not None and can_erase:
         start_form = ErasureStartForm(initial={"q": person.query})
     return {
-        "search_form": PersonSearchForm(initial={"q": person.query} if person else None),
+        "search_form": search or PersonSearchForm(initial={"q": person.query} if person else None),
         "person": person,
         "start_form": start_form,
         "can_erase": can_erase,
@@ -205,7 +205,12 @@ class ErasurePreviewView(PrivacyPageMixin, View):
         return redirect("privacy:search")
 
     def post(self, request):
-        person = person_records(request.POST.get("q", ""))
+        search = PersonSearchForm(request.POST)
+        if not search.is_valid():  # e.g. a NUL character, which no query may carry
+            return render(
+                request, "privacy/search.html", _search_context(request, None, search=search), status=400
+            )
+        person = person_records(search.cleaned_data["q"])
         form = ErasureStartForm(request.POST)
         if "back" in request.POST:
             # Back from the preview: the search results again, with the reference as typed.

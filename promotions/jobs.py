@@ -22,5 +22,8 @@ def usages_anonymize_chunk(*, ids, actor: Actor, via: Interface, params: dict) -
 
 
 USAGES_ANONYMIZE = JobKind(
-    name="usages.anonymize", label="Anonymize code usages", run_chunk=usages_anonymize_chunk
+    name="usages.anonymize",
+    label="Anonymize code usages",
+    run_chunk=usages_anonymize_chunk,
+    masks=(CodeUsage,),
 )

@@ -257,3 +257,47 @@ def test_two_runs_of_one_unplanned_job_plan_it_once_and_do_each_chunk_once(make_
     assert job.chunks.count() == 4
     assert AuditRecord.objects.count() == 10
     assert AuditRecord.objects.values("record_id").distinct().count() == len(old)
+
+
+# --- VACUUM after a large job: no dead row version keeps a masked value for long -------------------
+
+
+def vacuum_counts(*tables: str) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT relname, vacuum_count FROM pg_stat_user_tables WHERE relname = ANY(%s)", [list(tables)]
+        )
+        return dict(cursor.fetchall())
+
+
+ORDER_TABLES = ("orders_order", "orders_orderaddress", "orders_ordercustomattribute")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_that_changed_many_records_vacuums_the_tables_it_masked(orders, settings, make_usage):
+    settings.JOBS_VACUUM_AFTER = 7
+    before = vacuum_counts(*ORDER_TABLES, "promotions_codeusage")
+
+    job = job_run(job_id=start([o.pk for o in orders]).pk)
+
+    assert job.status == JobStatus.DONE
+    after = vacuum_counts(*ORDER_TABLES, "promotions_codeusage")
+    assert all(after[table] == before[table] + 1 for table in ORDER_TABLES), (before, after)
+    assert after["promotions_codeusage"] == before["promotions_codeusage"]  # not masked by this job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_small_job_leaves_vacuuming_to_autovacuum(orders, settings):
+    settings.JOBS_VACUUM_AFTER = 8
+    before = vacuum_counts(*ORDER_TABLES)
+
+    assert job_run(job_id=start([o.pk for o in orders]).pk).status == JobStatus.DONE
+    assert vacuum_counts(*ORDER_TABLES) == before
+
+
+@pytest.mark.django_db
+def test_a_job_run_inside_a_transaction_skips_the_vacuum_it_cannot_run(orders, settings):
+    settings.JOBS_VACUUM_AFTER = 1
+    # The test's own transaction: VACUUM cannot run in one; the job still ends well.
+    assert job_run(job_id=start([o.pk for o in orders]).pk).status == JobStatus.DONE

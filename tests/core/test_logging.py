@@ -59,3 +59,11 @@ def test_ordinary_paths_and_messages_are_left_alone():
         record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s", (text,), None)
         StripQueryStrings().filter(record)
         assert record.getMessage() == text
+
+
+def test_control_characters_in_a_path_are_escaped():
+    from core.logging import safe_path
+
+    assert safe_path("/a\r\nFAKE\tx\x1b[31m\x7f\\") == "/a\\r\\nFAKE\\tx\\x1b[31m\\x7f\\\\"
+    assert safe_path("/v2/orders/ada@example.com\u2028x") == "/v2/orders/[email withheld]\\u2028x"
+    assert safe_path("/v2/ordinary/path-ü") == "/v2/ordinary/path-ü"

@@ -59,3 +59,45 @@ def test_error_request_logs_name_the_path_only(all_logs, client):
     assert "Unauthorized: /v2/orders" in all_logs.text
     assert "Not Found: /no-such-page/" in all_logs.text
     assert EMAIL not in all_logs.text
+
+
+FORGED = "x%0D%0AFAKE-LOG-LINE%0D%0A" + EMAIL.replace("@", "%40")
+
+
+def no_forged_line(text: str) -> None:
+    lines = text.splitlines()
+    assert not [line for line in lines if line.startswith("FAKE-LOG-LINE")], text
+    assert "zephyrine" not in text
+
+
+@pytest.mark.django_db
+def test_an_unexpected_api_error_logs_its_path_escaped_and_without_an_email(all_logs, officer, monkeypatch):
+    from rest_framework.test import APIClient
+
+    from core.api_keys import api_key_create
+    from epcc.usages import CodeUsageViewSet
+
+    def explode(self, request, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(CodeUsageViewSet, "list", explode)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='log', user=officer)[1]}")
+    response = client.get(f"/v2/rule-promotions/26067b82-a50c-462c-b3ed-1ca77aa13bd1/codes/{FORGED}/usages")
+
+    assert response.status_code == 500
+    no_forged_line(all_logs.text)
+    assert "/codes/x\\r\\nFAKE-LOG-LINE\\r\\n[email withheld]/usages" in all_logs.text
+
+
+@pytest.mark.django_db
+def test_a_not_found_path_is_logged_escaped_and_without_an_email(all_logs, client):
+    assert client.get(f"/no-such-page/{FORGED}/").status_code == 404
+    no_forged_line(all_logs.text)
+    assert "Not Found: /no-such-page/" in all_logs.text  # Django escapes it; the email is withheld
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_development_server_escapes_a_forged_path(all_logs, dev_server):
+    assert fetch(f"{dev_server}/no-such-page/{FORGED}") == 404
+    no_forged_line(all_logs.text)

@@ -12,6 +12,12 @@ from promotions.models import CodeUsage
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def token_file(settings, tmp_path):
+    settings.DEMO_TOKEN_FILE = tmp_path / "var" / "demo-api-token"
+    return settings.DEMO_TOKEN_FILE
+
+
 def run(**options) -> str:
     out = io.StringIO()
     call_command("demo_setup", orders=40, usages=100, stdout=out, **options)
@@ -44,3 +50,28 @@ def test_second_run_keeps_the_data_and_replaces_the_demo_token():
 def test_refused_in_production():
     with pytest.raises(CommandError, match="DJANGO_DEBUG"):
         run()
+
+
+@override_settings(DEBUG=True)
+def test_the_token_is_written_where_the_readmes_curl_lines_read_it(token_file):
+    from rest_framework.test import APIClient
+
+    output = run()
+    token = token_file.read_text().strip()
+    assert token in output and f"T=$(cat {token_file})" in output
+    assert token_file.stat().st_mode & 0o077 == 0  # its owner's only
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get("/v2/orders").status_code == 200
+    # A second run writes the new token over the old (revoked) one.
+    run()
+    assert token_file.read_text().strip() != token
+
+
+def test_the_readme_reads_the_token_file():
+    from backoffice import settings as project
+
+    readme = (project.BASE_DIR / "README.md").read_text()
+    assert "T=$(cat var/demo-api-token)" in readme
+    assert project.DEMO_TOKEN_FILE == project.BASE_DIR / "var" / "demo-api-token"
+    assert "../shared" not in readme

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -170,6 +170,16 @@ def test_unknown_api_routes_are_a_404_envelope_with_or_without_debug(api_client,
     settings.DEBUG = debug
     (error,) = assert_envelope(api_client.get(path), 404)
     assert error["title"] == "Not Found"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "get"])
+@pytest.mark.parametrize("path", ["/v2/nothing", "/v2/orders/not-a-uuid/anonymize", "/oauth/token", "/v2"])
+def test_unknown_api_routes_are_a_404_envelope_whatever_the_method(method, path):
+    # A browser-like client: Django's CSRF check is on, as it is for any real request.
+    client = Client(enforce_csrf_checks=True)
+    response = client.generic(method.upper(), path, '{"data": {}}', content_type="application/json")
+    (error,) = assert_envelope(response, 404)
+    assert error["detail"] == "There is no such endpoint."
 
 
 def test_unknown_routes_outside_the_api_keep_djangos_page(client):

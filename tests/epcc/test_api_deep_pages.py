@@ -54,9 +54,12 @@ def test_a_deep_page_costs_one_query_more_not_one_per_row(
     api_client, many_usages, django_assert_max_num_queries
 ):
     path = f"/v2/rule-promotions/{many_usages.pk}/codes/deep/usages"
-    with django_assert_max_num_queries(12) as deep:
+    # 12, and the throttle's shared count (the database cache): a read, then a write of three
+    # statements in a savepoint.
+    most = 12 + 6
+    with django_assert_max_num_queries(most) as deep:
         ids_of(api_client.get(path, {"page[offset]": DEFERRED_JOIN_OFFSET, "page[limit]": 100}))
-    with django_assert_max_num_queries(12) as shallow:
+    with django_assert_max_num_queries(most) as shallow:
         ids_of(api_client.get(path, {"page[offset]": 0, "page[limit]": 100}))
     # One more (keys, then rows) where Python renders; the same where the database
     # writes the documents, as every page is read keys first there.

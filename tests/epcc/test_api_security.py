@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -21,14 +20,6 @@ from orders.models import Order
 from promotions.models import CodeUsage
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def fresh_throttle_history():
-    """Throttles count requests in the cache; no test inherits another's count."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def bearer_client(token: str) -> Client:
@@ -127,6 +118,82 @@ def test_the_token_endpoint_is_rate_limited_per_client_address(officer, rate):
     ]
     assert [g.status_code for g in guesses] == [401, 401, 429]
     assert_envelope(guesses[2], 429)
+
+
+def guess(client_id="1", **headers):
+    return Client(**headers).post(
+        "/oauth/access_token",
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "guess"},
+    )
+
+
+@pytest.mark.django_db
+def test_a_made_up_x_forwarded_for_does_not_reset_the_token_endpoints_limit(rate):
+    rate("2/min", scope="anon")
+    answers = [guess(HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 429, 429]
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_client_is_the_address_it_adds(rate, settings):
+    """API_TRUSTED_PROXIES=1: the last X-Forwarded-For entry (the proxy's) names the client;
+    what the client wrote before it counts for nothing."""
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    rate("2/min", scope="anon")
+    first = [guess(HTTP_X_FORWARDED_FOR=f"made-up-{n}, 198.51.100.7") for n in range(3)]
+    other = guess(HTTP_X_FORWARDED_FOR="198.51.100.8")
+    assert [a.status_code for a in first] == [401, 401, 429]
+    assert other.status_code == 401
+
+
+def test_trusted_proxies_default_to_none_and_come_from_api_trusted_proxies():
+    code = (
+        "import django; django.setup(); from rest_framework.settings import api_settings; "
+        "print('PROXIES', api_settings.NUM_PROXIES)"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "backoffice.settings", "PATH": ""}
+    for extra, expected in (({}, "PROXIES 0"), ({"API_TRUSTED_PROXIES": "2"}, "PROXIES 2")):
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env | extra, capture_output=True, text=True
+        )
+        assert expected in result.stdout, result.stdout + result.stderr
+
+
+COUNT_IN_A_PROCESS = """
+import json, sys, django
+django.setup()
+from django.test import Client
+body = {"grant_type": "client_credentials", "client_id": "1", "client_secret": "x"}
+answers = [Client().post("/oauth/access_token", body) for _ in range(int(sys.argv[1]))]
+print("STATUSES", json.dumps([a.status_code for a in answers]))
+"""
+
+
+def test_every_process_shares_the_throttle_counts(transactional_db):
+    """Two processes (as two gunicorn workers): the second sees the first one's requests."""
+    from tests.plugins.job_workers import worker_database_url
+
+    env = {
+        "DJANGO_SETTINGS_MODULE": "backoffice.settings",
+        "DATABASE_URL": worker_database_url(),
+        "API_THROTTLE_ANON_RATE": "3/min",
+        "PATH": "",
+    }
+
+    def statuses(requests: int) -> list[int]:
+        result = subprocess.run(
+            [sys.executable, "-c", COUNT_IN_A_PROCESS, str(requests)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        line = [line for line in result.stdout.splitlines() if line.startswith("STATUSES")]
+        assert line, result.stdout + result.stderr
+        return json.loads(line[0].split(" ", 1)[1])
+
+    assert statuses(3) == [401, 401, 401]
+    assert statuses(1) == [429]
 
 
 # --- Dead tokens ------------------------------------------------------------------------------------

@@ -133,3 +133,20 @@ def test_logout_by_get_leads_somewhere_and_post_logs_out(client, officer):
     client.post("/privacy/logout/")
     assert client.get("/privacy/logout/").url == "/privacy/login/"
     assert client.get("/privacy/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("path", "login"),
+    [
+        ("/privacy/people/?q=ada.subject%40example.com", "/privacy/login/?next=/privacy/people/"),
+        ("/privacy/usages/?customer_email=ada%40example.com&code=X", "/privacy/login/?next=/privacy/usages/"),
+        ("/admin/orders/order/?q=ada%40example.com", "/admin/login/?next=/admin/orders/order/"),
+    ],
+)
+def test_the_login_redirect_keeps_the_page_but_never_its_query(client, db, path, login):
+    # A search's query carries an email; `next=` would put it in the login page's URL, and so in
+    # access logs, browser history and Referer headers.
+    response = client.get(path)
+
+    assert response.status_code == 302
+    assert response["Location"] == login

@@ -2,7 +2,9 @@
 
 The first time (no orders yet): loads the EPCC seed examples and generated
 demo data. Every time: makes sure the demo logins exist and prints them with
-a fresh API token. Development only: refuses to run with DJANGO_DEBUG off.
+a fresh API token, also written to var/demo-api-token (readable by its owner
+only) for the README's curl lines. Development only: refuses to run with
+DJANGO_DEBUG off.
 """
 
 from pathlib import Path
@@ -34,8 +36,14 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=2000)
         parser.add_argument("--usages", type=int, default=20000)
         parser.add_argument("--base-url", default="http://127.0.0.1:8000", help="where `make run` serves")
+        parser.add_argument(
+            "--token-file",
+            default=None,
+            help="where to write the fresh API token, for the README's curl lines "
+            "(default: settings.DEMO_TOKEN_FILE, var/demo-api-token)",
+        )
 
-    def handle(self, *args, orders, usages, base_url, **options):
+    def handle(self, *args, orders, usages, base_url, token_file, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "demo_setup makes logins with published passwords; it runs only with DJANGO_DEBUG on."
@@ -53,6 +61,10 @@ class Command(BaseCommand):
         for key in ApiKey.objects.usable().filter(name=DEMO_KEY_NAME):
             api_key_revoke(api_key=key)
         key, token = api_key_create(name=DEMO_KEY_NAME, user=officer)
+        token_path = Path(token_file or settings.DEMO_TOKEN_FILE)
+        token_path.parent.mkdir(parents=True, exist_ok=True)
+        token_path.touch(mode=0o600)
+        token_path.write_text(token + "\n")
 
         base = base_url.rstrip("/")
         self.stdout.write(
@@ -62,10 +74,12 @@ class Command(BaseCommand):
                     "Demo logins (development only):",
                     f"  privacy officer  officer / {DEMO_USERS['officer'][0]}   {base}/privacy/",
                     f"  administrator    admin / {DEMO_USERS['admin'][0]}       {base}/admin/",
-                    f"API token ({key.label}, acting as officer; earlier demo tokens revoked):",
+                    f"API token ({key.label}, acting as officer; earlier demo tokens revoked),"
+                    f" also in {token_path}:",
                     f"  {token}",
-                    "Try:",
-                    f"  curl -H 'Authorization: Bearer {token}' "
+                    "Try (the README's curl lines read it the same way):",
+                    f"  T=$(cat {token_path})",
+                    f'  curl -H "Authorization: Bearer $T" '
                     f"'{base}/v2/rule-promotions/{SEED_PROMOTION}/codes/bxgy/usages'",
                     f"API docs: {base}/api/docs/",
                     "",

@@ -1,0 +1,93 @@
+"""Middleware guarding every interface at once: NUL characters, and queries in login redirects."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import HttpResponseBadRequest, QueryDict
+from django.urls import reverse
+from django.utils.html import escape
+
+from epcc.errors import envelope_response, is_api_path
+from epcc.parsers import NUL_DETAIL
+
+NUL = "\x00"
+# Their query and form values reach forms that answer a NUL with a form error of their own
+# (Django's CharField refuses it); only their path is checked here.
+FORM_PAGES = ("/privacy/",)
+
+NUL_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bad request</title></head>
+<body><h1>Bad request</h1><p>{detail}</p><p><a href="javascript:history.back()">Go back</a></p></body></html>
+"""
+
+
+def has_nul(values) -> bool:
+    """True when any key or value of a QueryDict holds a NUL character."""
+    return any(NUL in key or any(NUL in value for value in values[key]) for key in values)
+
+
+class RefuseNulCharacters:
+    """A NUL (%00) in a request's path, query or form answers 400 before anything reads it.
+
+    PostgreSQL refuses NUL in text (psycopg raises DataError), so any value
+    holding one that reached a query would fail it as a 500. The API answers
+    its 400 envelope, other pages a short 400 page; the privacy pages' query
+    and form values are left to their forms, which show a form error. The API's
+    bodies are checked where it reads them (epcc/parsers.py, epcc/oauth.py).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._refused(request):
+            if is_api_path(request.path):
+                return envelope_response(400, NUL_DETAIL)
+            return HttpResponseBadRequest(NUL_PAGE.format(detail=escape(NUL_DETAIL)))
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request) -> bool:
+        if NUL in request.path:
+            return True
+        if request.path.startswith(FORM_PAGES):
+            return False
+        try:
+            if has_nul(request.GET):
+                return True
+            # The API reads its bodies itself (epcc/parsers.py, the token endpoint's fields).
+            return request.method == "POST" and not is_api_path(request.path) and has_nul(request.POST)
+        except (BadRequest, SuspiciousOperation):
+            return False  # unreadable (too many fields, a broken form): the view answers it as ever
+
+
+class LoginRedirectWithoutQuery:
+    """A redirect to a login page keeps `next=` to the page, never its query.
+
+    A search's query carries an email (`/privacy/people/?q=...`, the admin's
+    `?q=`); in `next=` it would land in the login page's URL, and so in access
+    logs, browser history and Referer headers. After logging in, the page opens
+    without its search.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 302 and response.has_header("Location"):
+            response["Location"] = login_location_without_query(response["Location"])
+        return response
+
+
+def login_location_without_query(location: str) -> str:
+    url = urlsplit(location)
+    if url.path not in (settings.LOGIN_URL, reverse("admin:login")):
+        return location
+    query = QueryDict(url.query, mutable=True)
+    if "?" not in query.get(REDIRECT_FIELD_NAME, ""):
+        return location
+    query[REDIRECT_FIELD_NAME] = query[REDIRECT_FIELD_NAME].partition("?")[0]
+    return urlunsplit(url._replace(query=query.urlencode(safe="/")))

@@ -1,0 +1,16 @@
+"""The database cache's table (settings.CACHES): throttle counts every worker shares."""
+
+from django.core.management import call_command
+from django.db import migrations
+
+
+def create_cache_tables(apps, schema_editor):
+    # createcachetable makes the table of each database cache in settings.CACHES, and skips
+    # one that exists; it writes nothing when no cache is a database cache.
+    call_command("createcachetable", database=schema_editor.connection.alias, verbosity=0)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0006_jobs")]
+
+    operations = [migrations.RunPython(create_cache_tables, migrations.RunPython.noop)]
