@@ -21,6 +21,12 @@ from tests.core.changelist import (
 )
 
 
+def open_request(actor, email, reference):
+    return erasure_request_create(
+        resource_type="email", resource_id=email, reference=reference, actor=actor, via=Interface.WEB
+    )
+
+
 @pytest.fixture
 def officer_client(client, officer):
     client.force_login(officer)
@@ -38,19 +44,13 @@ def run_request_jobs():
 
 def test_the_confirmation_page_asks_for_a_request_and_offers_the_open_ones(officer_client, make_order, actor):
     make_order(customer_email="x@example.com", shipping="unfulfilled")
-    open_request = erasure_request_create(
-        resource_type="email",
-        resource_id="x@example.com",
-        reference="DSR-OPEN",
-        actor=actor,
-        via=Interface.WEB,
-    )
+    offered = open_request(actor, "x@example.com", "DSR-OPEN")
     order = make_order()
 
     html = choose_action(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, [order.pk]).content.decode()
 
     assert 'name="erasure_reference"' in html
-    assert f'<option value="{open_request.pk}">DSR-OPEN (received' in html
+    assert f'<option value="{offered.pk}">DSR-OPEN (received' in html
 
 
 def test_without_a_request_nothing_is_anonymized_and_the_page_says_why(officer_client, make_order):
@@ -92,13 +92,7 @@ def test_an_open_request_chosen_gains_the_records_as_anonymized_items(
     officer_client, make_order, make_usage, actor, run_request_jobs
 ):
     waiting = make_order(customer_email="grace@example.com", shipping="unfulfilled")
-    erasure_request = erasure_request_create(
-        resource_type="email",
-        resource_id="grace@example.com",
-        reference="DSR-W",
-        actor=actor,
-        via=Interface.WEB,
-    )
+    erasure_request = open_request(actor, "grace@example.com", "DSR-W")
     run_request_jobs()
     usage = make_usage()
     Order.objects.filter(pk=waiting.pk).update(shipping="fulfilled")
@@ -126,9 +120,7 @@ def test_a_closed_request_cannot_be_chosen(officer_client, make_order, actor):
     from erasure.services import erasure_request_cancel
 
     make_order(customer_email="x@example.com", shipping="unfulfilled")
-    erasure_request = erasure_request_create(
-        resource_type="email", resource_id="x@example.com", reference="C", actor=actor, via=Interface.WEB
-    )
+    erasure_request = open_request(actor, "x@example.com", "C")
     erasure_request_cancel(erasure_request_id=erasure_request.pk, actor=actor)
     order = make_order()
 
