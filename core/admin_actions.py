@@ -24,7 +24,7 @@ import functools
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.contrib import messages
 from django.contrib.admin import helpers
@@ -42,6 +42,7 @@ from psycopg import sql
 
 from core.audit import Actor
 from core.batches import Outcome, Review
+from core.erasure_filing import erasure_filing, erasure_request_for_admin
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.jobs import ChunkResult, job_start_for_queryset, jobs_chunk_size
 from core.lookups import Ids
@@ -55,6 +56,9 @@ SAMPLE_SIZE = 100
 # queries instead of reviewing every record (which, for a select-all, took longer than a
 # proxy waits; docs/performance.md).
 SUMMARY_THRESHOLD = 1000
+
+# Open erasure requests the confirmation page offers to file the anonymizations under.
+ERASURE_REQUESTS_OFFERED = 200
 
 # The admin history columns every entry of one anonymization shares.
 SHARED_LOG_COLUMNS = ("action_time", "user", "content_type", "action_flag", "change_message")
@@ -100,6 +104,8 @@ class AnonymizationTarget:
     sample_fields: tuple[str, ...]
     # Named in the admin history entry of each anonymized record.
     masked_fields: str
+    # The audit records' record type ("order", "code_usage"), for the erasure request's items.
+    record_type: str = ""
 
 
 @dataclass
@@ -134,27 +140,63 @@ def selected_ids(queryset) -> list[uuid.UUID]:
 def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarget):
     """Confirm, then anonymize the selected records through the service (see module doc)."""
     history_repr_pattern(modeladmin.model)  # a model the history cannot name fails here, first
+    filing_error = ""
     if request.POST.get("post"):
         if not modeladmin.has_anonymize_permission(request):
             raise PermissionDenied
-        return anonymize_confirmed(
-            modeladmin,
-            request,
-            confirmed_selection(modeladmin, request, queryset),
-            target,
-            confirmation_of(request),
-        )
-    return _review_page(modeladmin, request, queryset, target)
+        try:
+            erasure_request, new = _erasure_request_posted(request)
+        except ValueError as error:
+            # The confirmation page again, saying what is missing; nothing changed.
+            filing_error = str(error)
+        else:
+            response, done = None, False
+            try:
+                response, done = anonymize_confirmed(
+                    modeladmin,
+                    request,
+                    confirmed_selection(modeladmin, request, queryset),
+                    target,
+                    replace(confirmation_of(request), erasure_request=erasure_request),
+                )
+            finally:
+                if new and not done:
+                    erasure_request.delete()  # a new request with nothing filed under it is no request
+            return response
+    return _review_page(modeladmin, request, queryset, target, filing_error)
 
 
-def _review_page(modeladmin, request, queryset, target) -> TemplateResponse:
+def _review_page(modeladmin, request, queryset, target, filing_error: str = "") -> TemplateResponse:
     if _is_large(request):
         counts, ids, review = _summarized(queryset, target)
     else:
         ids = selected_ids(queryset)
         review = target.review(ids)
         counts = _counted(ids, review)
-    return _confirmation_page(modeladmin, request, counts, ids, review, target)
+    response = _confirmation_page(modeladmin, request, counts, ids, review, target)
+    response.context_data.update(_erasure_request_choice(request, filing_error))
+    return response
+
+
+def _erasure_request_posted(request):
+    """The erasure request the confirmation page names (core/erasure_filing.py)."""
+    return erasure_request_for_admin(
+        request_id=request.POST.get("erasure_request", ""),
+        reference=request.POST.get("erasure_reference", ""),
+        actor=Actor.for_user(request.user),
+    )
+
+
+def _erasure_request_choice(request, error: str) -> dict:
+    """The confirmation page's erasure request field: the open requests, what was chosen or typed."""
+    return {
+        "erasure_requests": ErasureRequest.objects.not_closed().order_by("-created_at")[
+            :ERASURE_REQUESTS_OFFERED
+        ],
+        "erasure_request_chosen": request.POST.get("erasure_request", ""),
+        "erasure_reference": request.POST.get("erasure_reference", ""),
+        "erasure_request_error": error,
+    }
 
 
 def _is_large(request) -> bool:
@@ -233,9 +275,10 @@ def confirmed_selection(modeladmin, request, queryset) -> QuerySet:
 def anonymize_confirmed(modeladmin, request, selection, target, confirmation: Confirmation):
     """The confirmed selection: anonymized here, or as a job when larger than one chunk.
 
-    Returns None (the admin goes back to the change list), the job's page,
-    or, when something changed since the confirmation page, that page again
-    for the same selection with the reason (nothing anonymized).
+    Returns the response and whether anything was anonymized or a job
+    started. The response is None (the admin goes back to the change list),
+    the job's page, or, when something changed since the confirmation page,
+    that page again for the same selection with the reason (nothing anonymized).
     """
     opts = modeladmin.model._meta
     select_across = request.POST.get("select_across") == "1"
@@ -254,7 +297,7 @@ def anonymize_confirmed(modeladmin, request, selection, target, confirmation: Co
                 f"be anonymized or no longer match the list's filters (the confirmation page counted "
                 f"{confirmation.selected_count}, the list now has {counts.selected}). "
                 "Review the selection and try again.",
-            )
+            ), False
     if counts is not None and counts.selected > jobs_chunk_size():
         return _anonymize_as_job(modeladmin, request, selection, target, confirmation, counts)
     return _anonymize_here(modeladmin, request, selection, target, confirmation)
@@ -272,7 +315,7 @@ def _anonymize_here(modeladmin, request, selection, target, confirmation: Confir
     else:
         ids = selected_ids(selection)
     if not ids:
-        return _nothing_needed(modeladmin, request)
+        return _nothing_needed(modeladmin, request), False
     try:
         # Not inside a transaction of ours: the service is one transaction
         # itself and retries it when the database aborts it as a conflict.
@@ -288,18 +331,19 @@ def _anonymize_here(modeladmin, request, selection, target, confirmation: Confir
             f"Nothing was anonymized: {len(refused.problems)} of the selected "
             f"{opts.verbose_name_plural} can no longer be anonymized ({first}). "
             "Review the selection and try again.",
-        )
+        ), False
     except ConcurrentUpdate as conflict:
         modeladmin.message_user(request, f"Nothing was anonymized: {conflict.detail}.", messages.ERROR)
-        return None
+        return None, False
     log_anonymization(request.user, modeladmin.model, target.masked_fields, outcome)
+    file_under_request(confirmation.erasure_request, target.record_type, outcome)
     parts = [f"Anonymized {len(outcome.changed)} {model_ngettext(opts, len(outcome.changed))}."]
     if outcome.already_anonymized:
         parts.append(f"{len(outcome.already_anonymized)} were already anonymized.")
     if left_out:
         parts.append(f"{left_out} others (refused or already anonymized) were left as they were.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
-    return None
+    return None, True
 
 
 def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Confirmation, counts):
@@ -322,7 +366,7 @@ def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Conf
             target,
             f"Nothing was anonymized: {counts.refused} of the selected {opts.verbose_name_plural} "
             f"can no longer be anonymized ({reasons}). Review the selection and try again.",
-        )
+        ), False
     job = job_start_for_queryset(
         kind=target.job_kind,
         actor=Actor.for_user(request.user),
@@ -331,7 +375,7 @@ def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Conf
         params=anonymize_job_params(confirmation.erasure_request, admin_history=True),
     )
     if job is None:
-        return _nothing_needed(modeladmin, request)
+        return _nothing_needed(modeladmin, request), False
     parts = [
         f"Anonymizing {job.total} {model_ngettext(opts, job.total)} as a job, "
         f"{-(-job.total // job.chunk_size)} chunks of up to {job.chunk_size}: this page shows its progress."
@@ -341,7 +385,7 @@ def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Conf
     if counts.refused:
         parts.append(f"{counts.refused} others (refused) are left as they are.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
-    return HttpResponseRedirect(reverse("privacy:job", args=[job.pk]))
+    return HttpResponseRedirect(reverse("privacy:job", args=[job.pk])), True
 
 
 def _nothing_needed(modeladmin, request) -> None:
@@ -371,12 +415,25 @@ def erasure_request_of(params: dict) -> ErasureRequest | None:
     return ErasureRequest.objects.get(pk=pk) if pk else None
 
 
+def file_under_request(erasure_request: ErasureRequest | None, record_type: str, outcome: Outcome) -> None:
+    """Files the records as anonymized items of the erasure request (none: nothing to file)."""
+    if erasure_request is not None:
+        erasure_filing().record(
+            erasure_request=erasure_request,
+            record_type=record_type,
+            record_ids=[*outcome.changed, *outcome.already_anonymized],
+            batch_id=outcome.batch_id,
+        )
+
+
 def anonymized_chunk(
-    outcome: Outcome, *, model, masked_fields: str, actor: Actor, params: dict
+    outcome: Outcome, *, model, record_type: str, masked_fields: str, actor: Actor, params: dict
 ) -> ChunkResult:
-    """A job chunk's result; with params' `admin_history`, its admin history entries too."""
+    """A job chunk's result; with params' `admin_history`, its admin history entries too;
+    with params' erasure request, the records filed under it."""
     if params.get("admin_history") and actor.user is not None:
         log_anonymization(actor.user, model, masked_fields, outcome)
+    file_under_request(erasure_request_of(params), record_type, outcome)
     return ChunkResult(
         changed=len(outcome.changed), batch_id=outcome.batch_id, unchanged=len(outcome.already_anonymized)
     )

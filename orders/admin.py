@@ -20,7 +20,7 @@ from core.admin_lists import (
     uuid_equals,
 )
 from core.formats import format_money
-from core.models import Interface
+from core.models import Interface, RecordType
 from orders.jobs import ORDER_MASKED_FIELDS, ORDERS_ANONYMIZE
 from orders.models import (
     MONEY_FIELDS,
@@ -67,10 +67,11 @@ ORDERS = AnonymizationTarget(
     review=lambda ids: orders_anonymization_review(order_ids=ids),
     eligible=orders_eligible,
     counts=orders_selection_counts,
-    anonymize=lambda ids, actor, erasure_request: orders_anonymize(
+    anonymize=lambda ids, actor, erasure_request=None: orders_anonymize(
         order_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request
     ),
     job_kind=ORDERS_ANONYMIZE.name,
+    record_type=RecordType.ORDER,
     sample_fields=("created_at", "status", "payment", "shipping"),
     masked_fields=ORDER_MASKED_FIELDS,
 )

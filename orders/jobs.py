@@ -3,7 +3,7 @@
 from core.admin_actions import anonymized_chunk, erasure_request_of
 from core.audit import Actor
 from core.jobs import ChunkResult, JobKind
-from core.models import Interface
+from core.models import Interface, RecordType
 from orders.models import ORDER_PERSONAL_FIELDS, Order, OrderAddress, OrderCustomAttribute
 from orders.services import orders_anonymize
 
@@ -26,7 +26,12 @@ def orders_anonymize_chunk(*, ids, actor: Actor, via: Interface, params: dict) -
         order_ids=ids, actor=actor, via=via, erasure_request=erasure_request_of(params)
     )
     return anonymized_chunk(
-        outcome, model=Order, masked_fields=ORDER_MASKED_FIELDS, actor=actor, params=params
+        outcome,
+        model=Order,
+        record_type=RecordType.ORDER,
+        masked_fields=ORDER_MASKED_FIELDS,
+        actor=actor,
+        params=params,
     )
 
 

@@ -16,7 +16,7 @@ from core.admin_lists import (
     short_id,
     uuid_equals,
 )
-from core.models import Interface
+from core.models import Interface, RecordType
 from promotions.jobs import USAGE_MASKED_FIELDS, USAGES_ANONYMIZE
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
@@ -38,10 +38,11 @@ USAGES = AnonymizationTarget(
     # Any usage may be anonymized; those already done need nothing.
     eligible=lambda queryset: queryset.filter(anonymized=False),
     counts=usages_selection_counts,
-    anonymize=lambda ids, actor, erasure_request: usages_anonymize(
+    anonymize=lambda ids, actor, erasure_request=None: usages_anonymize(
         usage_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request
     ),
     job_kind=USAGES_ANONYMIZE.name,
+    record_type=RecordType.CODE_USAGE,
     sample_fields=("used_on", "code", "order_id"),
     masked_fields=USAGE_MASKED_FIELDS,
 )

@@ -3,7 +3,7 @@
 from core.admin_actions import anonymized_chunk, erasure_request_of
 from core.audit import Actor
 from core.jobs import ChunkResult, JobKind
-from core.models import Interface
+from core.models import Interface, RecordType
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 from promotions.services import usages_anonymize
 
@@ -17,7 +17,12 @@ def usages_anonymize_chunk(*, ids, actor: Actor, via: Interface, params: dict) -
         usage_ids=ids, actor=actor, via=via, erasure_request=erasure_request_of(params)
     )
     return anonymized_chunk(
-        outcome, model=CodeUsage, masked_fields=USAGE_MASKED_FIELDS, actor=actor, params=params
+        outcome,
+        model=CodeUsage,
+        record_type=RecordType.CODE_USAGE,
+        masked_fields=USAGE_MASKED_FIELDS,
+        actor=actor,
+        params=params,
     )
 
 

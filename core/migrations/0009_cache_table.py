@@ -11,6 +11,6 @@ def create_cache_tables(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("core", "0006_jobs")]
+    dependencies = [("core", "0008_audit_batch_index")]
 
     operations = [migrations.RunPython(create_cache_tables, migrations.RunPython.noop)]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("core", "0006_jobs"),
+        ("core", "0007_erasure_request_case_file"),
     ]
 
     operations = [
