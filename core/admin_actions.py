@@ -40,8 +40,10 @@ from psycopg import sql
 
 from core.audit import Actor
 from core.batches import Outcome, Review
+from core.erasure_filing import erasure_filing, erasure_request_for_admin
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.lookups import Ids
+from core.models import ErasureRequest
 from core.sql import column, columns, listed, table, typed_parameter
 
 # Rows of each kind the confirmation page lists; the rest it counts.
@@ -51,6 +53,9 @@ SAMPLE_SIZE = 100
 # queries instead of reviewing every record (which, for a select-all, took longer than a
 # proxy waits; docs/performance.md).
 SUMMARY_THRESHOLD = 1000
+
+# Open erasure requests the confirmation page offers to file the anonymizations under.
+ERASURE_REQUESTS_OFFERED = 200
 
 # The admin history columns every entry of one anonymization shares.
 SHARED_LOG_COLUMNS = ("action_time", "user", "content_type", "action_flag", "change_message")
@@ -93,6 +98,8 @@ class AnonymizationTarget:
     sample_fields: tuple[str, ...]
     # Named in the admin history entry of each anonymized record.
     masked_fields: str
+    # The audit records' record type ("order", "code_usage"), for the erasure request's items.
+    record_type: str = ""
 
 
 @dataclass
@@ -127,21 +134,61 @@ def selected_ids(queryset) -> list[uuid.UUID]:
 def anonymize_selected(modeladmin, request, queryset, target: AnonymizationTarget):
     """Confirm, then anonymize the selected records through the service (see module doc)."""
     history_repr_pattern(modeladmin.model)  # a model the history cannot name fails here, first
+    filing_error = ""
     if request.POST.get("post"):
         if not modeladmin.has_anonymize_permission(request):
             raise PermissionDenied
-        _anonymize_confirmed(
-            modeladmin, request, queryset, target, eligible_only=request.POST.get("eligible_only") == "yes"
-        )
-        # None: the admin redirects back to the change list, as after delete_selected.
-        return None
+        try:
+            erasure_request, new = _erasure_request_posted(request)
+        except ValueError as error:
+            # The confirmation page again, saying what is missing; nothing changed.
+            filing_error = str(error)
+        else:
+            done = False
+            try:
+                done = _anonymize_confirmed(
+                    modeladmin,
+                    request,
+                    queryset,
+                    target,
+                    eligible_only=request.POST.get("eligible_only") == "yes",
+                    erasure_request=erasure_request,
+                )
+            finally:
+                if new and not done:
+                    erasure_request.delete()  # a new request with nothing filed under it is no request
+            # None: the admin redirects back to the change list, as after delete_selected.
+            return None
     if _is_large(request):
         counts, ids, review = _summarized(queryset, target)
     else:
         ids = selected_ids(queryset)
         review = target.review(ids)
         counts = _counted(ids, review)
-    return _confirmation_page(modeladmin, request, counts, ids, review, target)
+    response = _confirmation_page(modeladmin, request, counts, ids, review, target)
+    response.context_data.update(_erasure_request_choice(request, filing_error))
+    return response
+
+
+def _erasure_request_posted(request):
+    """The erasure request the confirmation page names (core/erasure_filing.py)."""
+    return erasure_request_for_admin(
+        request_id=request.POST.get("erasure_request", ""),
+        reference=request.POST.get("erasure_reference", ""),
+        actor=Actor.for_user(request.user),
+    )
+
+
+def _erasure_request_choice(request, error: str) -> dict:
+    """The confirmation page's erasure request field: the open requests, what was chosen or typed."""
+    return {
+        "erasure_requests": ErasureRequest.objects.not_closed().order_by("-created_at")[
+            :ERASURE_REQUESTS_OFFERED
+        ],
+        "erasure_request_chosen": request.POST.get("erasure_request", ""),
+        "erasure_reference": request.POST.get("erasure_reference", ""),
+        "erasure_request_error": error,
+    }
 
 
 def _is_large(request) -> bool:
@@ -179,7 +226,10 @@ def _summarized(queryset, target) -> tuple[SelectionCounts, list[uuid.UUID], Rev
     return counts, ids, target.review(ids)
 
 
-def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only: bool) -> None:
+def _anonymize_confirmed(
+    modeladmin, request, queryset, target, *, eligible_only: bool, erasure_request=None
+) -> bool:
+    """Anonymize the confirmed selection; whether anything was anonymized or filed."""
     opts = modeladmin.model._meta
     left_out = 0
     if eligible_only:
@@ -195,11 +245,11 @@ def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only
             f"Nothing was anonymized: no selected {opts.verbose_name_plural} needed it.",
             messages.INFO,
         )
-        return
+        return False
     try:
         # Not inside a transaction of ours: the service is one transaction
         # itself and retries it when the database aborts it as a conflict.
-        outcome = target.anonymize(ids, Actor.for_user(request.user))
+        outcome = target.anonymize(ids, Actor.for_user(request.user), erasure_request=erasure_request)
     except BatchRefused as refused:
         # Something changed since the confirmation page (a status, a new hold).
         first = refused.problems[0].detail
@@ -210,17 +260,29 @@ def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only
             "Review the selection and try again.",
             messages.ERROR,
         )
-        return
+        return False
     except ConcurrentUpdate as conflict:
         modeladmin.message_user(request, f"Nothing was anonymized: {conflict.detail}.", messages.ERROR)
-        return
+        return False
     log_anonymization(request.user, modeladmin.model, target.masked_fields, outcome)
+    if erasure_request is not None:
+        erasure_filing().record(
+            erasure_request=erasure_request,
+            record_type=target.record_type,
+            record_ids=[*outcome.changed, *outcome.already_anonymized],
+            batch_id=outcome.batch_id,
+        )
     parts = [f"Anonymized {len(outcome.changed)} {model_ngettext(opts, len(outcome.changed))}."]
     if outcome.already_anonymized:
         parts.append(f"{len(outcome.already_anonymized)} were already anonymized.")
     if left_out:
         parts.append(f"{left_out} others (refused or already anonymized) were left as they were.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
+    if erasure_request is not None:
+        modeladmin.message_user(
+            request, f"Filed under erasure request “{erasure_request.reference}”.", messages.SUCCESS
+        )
+    return True
 
 
 def log_anonymization(user, model, masked_fields: str, outcome: Outcome) -> None:

@@ -199,9 +199,13 @@ def erasure_request_next_step(erasure_request: ErasureRequest, jobs: list[Job] |
             + answer_by
         )
     waiting = getattr(erasure_request, "items_waiting", None)
-    count = f"{waiting} record{'s' if waiting != 1 else ''}" if waiting is not None else "Some records"
+    count = (
+        f"{waiting} record{'s wait' if waiting != 1 else ' waits'}"
+        if waiting is not None
+        else "Some records wait"
+    )
     return (
-        f"{count} wait (see why below). The hourly follow-up anonymizes each as soon as it may and then "
+        f"{count} (see why below). The hourly follow-up anonymizes each as soon as it may and then "
         "completes the request by itself; exclude a record with a reason if it must be kept. "
         f"{answer_by} The receipt says what waits and why."
     )

@@ -244,6 +244,13 @@ def _settled(item_id, state, *, batch_id=None, **values) -> dict:
     }
 
 
+def _settled_anonymized(items: dict, outcome) -> list[dict]:
+    """The items of an anonymizing service's outcome: changed (with its audit batch) or already anonymized."""
+    return [
+        _settled(items[pk], ItemState.ANONYMIZED, batch_id=outcome.batch_id) for pk in outcome.changed
+    ] + [_settled(items[pk], ItemState.ANONYMIZED) for pk in outcome.already_anonymized]
+
+
 def _settle_orders(erasure_request, items: dict, actor: Actor, via: Interface) -> list[dict]:
     """Anonymize the eligible orders of these items (record id -> item id); say why the rest wait."""
     if not items:
@@ -254,10 +261,7 @@ def _settle_orders(erasure_request, items: dict, actor: Actor, via: Interface) -
         outcome = orders_anonymize(
             order_ids=list(review.eligible), actor=actor, via=via, erasure_request=erasure_request
         )
-        settled += [
-            _settled(items[pk], ItemState.ANONYMIZED, batch_id=outcome.batch_id) for pk in outcome.changed
-        ]
-        settled += [_settled(items[pk], ItemState.ANONYMIZED) for pk in outcome.already_anonymized]
+        settled += _settled_anonymized(items, outcome)
     settled += [_settled(items[pk], ItemState.ANONYMIZED) for pk in review.already_anonymized]
     refused = review.refused
     statuses = {
@@ -284,10 +288,7 @@ def _settle_usages(erasure_request, items: dict, actor: Actor, via: Interface) -
         outcome = usages_anonymize(
             usage_ids=list(review.eligible), actor=actor, via=via, erasure_request=erasure_request
         )
-        settled += [
-            _settled(items[pk], ItemState.ANONYMIZED, batch_id=outcome.batch_id) for pk in outcome.changed
-        ]
-        settled += [_settled(items[pk], ItemState.ANONYMIZED) for pk in outcome.already_anonymized]
+        settled += _settled_anonymized(items, outcome)
     return settled
 
 

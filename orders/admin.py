@@ -20,7 +20,7 @@ from core.admin_lists import (
     uuid_equals,
 )
 from core.formats import format_money
-from core.models import Interface
+from core.models import Interface, RecordType
 from orders.models import (
     MONEY_FIELDS,
     ORDER_PERSONAL_FIELDS,
@@ -67,8 +67,11 @@ ORDERS = AnonymizationTarget(
     review=lambda ids: orders_anonymization_review(order_ids=ids),
     eligible=orders_eligible,
     counts=orders_selection_counts,
-    anonymize=lambda ids, actor: orders_anonymize(order_ids=ids, actor=actor, via=Interface.ADMIN),
+    anonymize=lambda ids, actor, erasure_request=None: orders_anonymize(
+        order_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request
+    ),
     sample_fields=("created_at", "status", "payment", "shipping"),
+    record_type=RecordType.ORDER,
     masked_fields=(
         ", ".join(ORDER_PERSONAL_FIELDS)
         + ", the shipping and billing address fields and custom attribute values"

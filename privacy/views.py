@@ -113,6 +113,27 @@ class ForgivingPaginationMixin:
         return paginator, page, page.object_list, page.has_other_pages()
 
 
+class FilteredListMixin(ForgivingPaginationMixin):
+    """A list narrowed by a filter form: `select(**cleaned_data)` is its selector; a bad filter
+    shows the form's errors over an empty list; the pages keep the filters (`query`)."""
+
+    filter_form_class = None
+
+    def select(self, **filters):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        self.filter_form = self.filter_form_class(self.request.GET or None)
+        if self.filter_form.is_bound and not self.filter_form.is_valid():
+            return self.select().none()
+        return self.select(**(self.filter_form.cleaned_data if self.filter_form.is_bound else {}))
+
+    def get_context_data(self, **kwargs):
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
+
+
 class DashboardView(PrivacyPageMixin, TemplateView):
     template_name = "privacy/dashboard.html"
 
@@ -259,23 +280,19 @@ def _erasure_request(pk) -> ErasureRequest:
         raise Http404("No such erasure request") from None
 
 
-class RequestListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class RequestListView(PrivacyPageMixin, FilteredListMixin, ListView):
     """Erasure requests, newest first, by status; overdue and due-within-7-days marked."""
 
     template_name = "privacy/requests.html"
     context_object_name = "requests"
     paginate_by = 25
+    filter_form_class = RequestFilterForm
 
-    def get_queryset(self):
-        self.filter_form = RequestFilterForm(self.request.GET or None)
-        if self.filter_form.is_bound and not self.filter_form.is_valid():
-            return erasure_requests().none()
-        return erasure_requests(**(self.filter_form.cleaned_data if self.filter_form.is_bound else {}))
+    def select(self, **filters):
+        return erasure_requests(**filters)
 
     def get_context_data(self, **kwargs):
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context = super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
+        context = super().get_context_data(**kwargs)
         today = timezone.localdate()
         for erasure_request in context["requests"]:
             erasure_request.due_mark = due_mark(erasure_request, today)
@@ -449,24 +466,16 @@ class LegalHoldReleaseView(PrivacyPageMixin, View):
         return redirect("privacy:order", pk=hold.order_id)
 
 
-class AuditTrailView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class AuditTrailView(PrivacyPageMixin, FilteredListMixin, ListView):
     """The audit trail, filtered by actor, interface, dates and record id."""
 
     template_name = "privacy/audit.html"
     context_object_name = "records"
     paginate_by = 50
+    filter_form_class = AuditFilterForm
 
-    def get_queryset(self):
-        self.filter_form = AuditFilterForm(self.request.GET or None)
-        if self.filter_form.is_bound and not self.filter_form.is_valid():
-            return audit_records().none()
-        filters = self.filter_form.cleaned_data if self.filter_form.is_bound else {}
+    def select(self, **filters):
         return audit_records(**filters)
-
-    def get_context_data(self, **kwargs):
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
 
 
 class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
@@ -491,23 +500,19 @@ class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
         )
 
 
-class JobListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class JobListView(PrivacyPageMixin, FilteredListMixin, ListView):
     """Every job, newest first: what it does, who started it and how, how far it got."""
 
     template_name = "privacy/jobs.html"
     context_object_name = "jobs"
     paginate_by = 25
+    filter_form_class = JobFilterForm
 
-    def get_queryset(self):
-        self.filter_form = JobFilterForm(self.request.GET or None)
-        if self.filter_form.is_bound and not self.filter_form.is_valid():
-            return jobs().none()
-        return jobs(status=self.filter_form.cleaned_data["status"] if self.filter_form.is_bound else "")
+    def select(self, **filters):
+        return jobs(**filters)
 
     def get_context_data(self, **kwargs):
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        context = super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
+        context = super().get_context_data(**kwargs)
         for job in context["jobs"]:
             job.kind_label = job_kind_label(job.kind)
         return context

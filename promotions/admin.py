@@ -16,7 +16,7 @@ from core.admin_lists import (
     short_id,
     uuid_equals,
 )
-from core.models import Interface
+from core.models import Interface, RecordType
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
 
@@ -37,8 +37,11 @@ USAGES = AnonymizationTarget(
     # Any usage may be anonymized; those already done need nothing.
     eligible=lambda queryset: queryset.filter(anonymized=False),
     counts=usages_selection_counts,
-    anonymize=lambda ids, actor: usages_anonymize(usage_ids=ids, actor=actor, via=Interface.ADMIN),
+    anonymize=lambda ids, actor, erasure_request=None: usages_anonymize(
+        usage_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request
+    ),
     sample_fields=("used_on", "code", "order_id"),
+    record_type=RecordType.CODE_USAGE,
     masked_fields=", ".join(USAGE_PERSONAL_FIELDS),
 )
 

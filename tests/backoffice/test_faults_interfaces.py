@@ -180,6 +180,7 @@ def test_admin_action_failing_mid_batch_shows_a_clear_page_and_changes_nothing(r
                 "action": "anonymize_selected_orders",
                 "_selected_action": [str(o.pk) for o in orders],
                 "post": "yes",
+                "erasure_reference": "T-ADMIN",
             },
         )
 
@@ -197,7 +198,12 @@ def test_admin_action_hitting_a_conflict_says_so_and_changes_nothing(records, st
     with conflict_on('UPDATE "orders_order"'):
         answer = staff.post(
             "/admin/orders/order/",
-            {"action": "anonymize_selected_orders", "_selected_action": [str(orders[0].pk)], "post": "yes"},
+            {
+                "action": "anonymize_selected_orders",
+                "_selected_action": [str(orders[0].pk)],
+                "post": "yes",
+                "erasure_reference": "T-ADMIN",
+            },
             follow=True,
         )
 

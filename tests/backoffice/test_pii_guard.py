@@ -355,11 +355,21 @@ def test_the_admin_action_logs_and_stores_no_personal_value(all_logs, person, of
         )
         done = client.post(
             "/admin/orders/order/",
-            {"action": "anonymize_selected_orders", "_selected_action": [str(eligible.pk)], "post": "yes"},
+            {
+                "action": "anonymize_selected_orders",
+                "_selected_action": [str(eligible.pk)],
+                "post": "yes",
+                "erasure_reference": "T-ADMIN",
+            },
         )
         done_usage = client.post(
             "/admin/promotions/codeusage/",
-            {"action": "anonymize_selected_code_usages", "_selected_action": [str(usage.pk)], "post": "yes"},
+            {
+                "action": "anonymize_selected_code_usages",
+                "_selected_action": [str(usage.pk)],
+                "post": "yes",
+                "erasure_reference": "T-ADMIN",
+            },
         )
         listing = client.get("/admin/orders/order/", {"q": CUSTOMER["customer_email"]})
 

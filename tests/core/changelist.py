@@ -14,9 +14,22 @@ def choose_action(client, url, action, ids, **extra):
     return client.post(url, data)
 
 
+# The confirmation page's erasure request field, filled: a new request's reference.
+ERASURE_REFERENCE = {"erasure_reference": "ADMIN-TICKET-1"}
+
+
 def confirm_action(client, url, action, ids, **extra):
-    """The confirmation page's submit button (second request, post=yes); follows the redirect."""
-    data = {"action": action, ACTION_CHECKBOX_NAME: [str(pk) for pk in ids], "post": "yes", **extra}
+    """The confirmation page's submit button (second request, post=yes); follows the redirect.
+
+    Files the anonymization under a new erasure request unless `extra` says otherwise.
+    """
+    data = {
+        "action": action,
+        ACTION_CHECKBOX_NAME: [str(pk) for pk in ids],
+        "post": "yes",
+        **ERASURE_REFERENCE,
+        **extra,
+    }
     return client.post(url, data, follow=True)
 
 

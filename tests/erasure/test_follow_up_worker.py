@@ -28,6 +28,25 @@ def status_of(erasure_request):
     return lambda: ErasureRequest.objects.get(pk=erasure_request.pk).status
 
 
+def request_waiting(subject, officer):
+    """The subject's request, opened from the pages and worked by the worker until it waits."""
+    erasure_request = erasure_request_create(
+        resource_type="email",
+        resource_id=subject.email,
+        reference="TICKET-42",
+        actor=Actor.for_user(officer),
+        via=Interface.WEB,
+    )
+    wait_for(lambda: status_of(erasure_request)() == "waiting", "the request's job")
+    return erasure_request
+
+
+def import_orders(tmp_path, *documents):
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps({"data": list(documents)}))
+    call_command("import_ep", str(path))
+
+
 def test_the_follow_up_is_a_periodic_task_on_the_setting_s_schedule():
     periodic = [
         task for task in app.periodic_registry.periodic_tasks.values() if task.task.name == FOLLOW_UP_TASK
@@ -44,15 +63,7 @@ def test_officer_scenario_an_import_and_the_follow_up_complete_the_request(
     subject, officer, start_worker, tmp_path
 ):
     start_worker()
-    erasure_request = erasure_request_create(
-        resource_type="email",
-        resource_id=subject.email,
-        reference="TICKET-42",
-        actor=Actor.for_user(officer),
-        via=Interface.WEB,
-    )
-
-    wait_for(lambda: status_of(erasure_request)() == "waiting", "the request's job")
+    erasure_request = request_waiting(subject, officer)
     unpaid = erasure_request.items.get(record_id=subject.unpaid.pk)
     assert unpaid.state == ItemState.WAITING
     assert "payment: unpaid" in unpaid.reason
@@ -60,9 +71,7 @@ def test_officer_scenario_an_import_and_the_follow_up_complete_the_request(
     # EPCC ships the order: the next import brings its new statuses.
     document = order_document(subject.unpaid.pk)
     document["status"], document["payment"], document["shipping"] = "complete", "paid", "fulfilled"
-    path = tmp_path / "orders.json"
-    path.write_text(json.dumps({"data": [document]}))
-    call_command("import_ep", str(path))
+    import_orders(tmp_path, document)
     assert erasure_request.items.get(record_id=subject.unpaid.pk).state == ItemState.WAITING
 
     app.configure_task(FOLLOW_UP_TASK).defer()
@@ -78,22 +87,13 @@ def test_an_imported_order_of_the_subject_joins_the_request_and_is_anonymized(
     subject, officer, start_worker, tmp_path, make_order
 ):
     start_worker()
-    erasure_request = erasure_request_create(
-        resource_type="email",
-        resource_id=subject.email,
-        reference="T-7",
-        actor=Actor.for_user(officer),
-        via=Interface.WEB,
-    )
-    wait_for(lambda: status_of(erasure_request)() == "waiting", "the request's job")
+    erasure_request = request_waiting(subject, officer)
     newcomer = make_order(customer_email="someone@example.com")
     document, newcomer_id = order_document(newcomer.pk), newcomer.pk
     newcomer.delete()
     document["customer"]["email"] = subject.email.upper()
-    path = tmp_path / "orders.json"
-    path.write_text(json.dumps({"data": [document]}))
 
-    call_command("import_ep", str(path))
+    import_orders(tmp_path, document)
 
     wait_for(
         lambda: erasure_request.items.filter(record_id=newcomer_id, state=ItemState.ANONYMIZED).exists(),

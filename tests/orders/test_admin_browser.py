@@ -33,11 +33,13 @@ def test_an_officer_anonymizes_selected_orders_in_the_admin(page, screenshot, of
     assert "Chargeback window" in refused_table
     screenshot("confirmation")
 
+    page.fill("#id_erasure_reference", "DSR-ADMIN-1")
     page.click("input[value='Anonymize the 2 eligible only']")
 
-    success = page.locator("ul.messagelist li.success")
+    success = page.locator("ul.messagelist li.success").first
     success.wait_for()
     assert "Anonymized 2 orders." in success.inner_text()
+    assert "Filed under erasure request “DSR-ADMIN-1”." in page.locator("ul.messagelist").inner_text()
     screenshot("done")
     assert set(Order.objects.filter(anonymized=True).values_list("pk", flat=True)) == {o.pk for o in eligible}
 

@@ -1,4 +1,4 @@
-"""The privacy officer's pages in a real Chromium: log in, find, select, preview, confirm, receipt; holds.
+"""The privacy officer's pages in a real Chromium: log in, find, start a request, receipt; holds.
 
 serialized_rollback keeps the "Privacy officers" group (made by a migration)
 for the tests that run after these transactional ones.
@@ -46,7 +46,8 @@ def subject(make_order, make_usage, make_promotion):
     return {"email": email, "eligible": eligible, "refused": refused, "usage": usage}
 
 
-def test_find_select_preview_confirm_and_read_the_receipt(page, screenshot, officer, subject):
+def test_find_start_a_request_and_read_the_receipt(page, screenshot, officer, subject, start_worker):
+    start_worker()
     page.goto("/privacy/login/")
     screenshot("01-login")
     log_in(page)
@@ -58,28 +59,38 @@ def test_find_select_preview_confirm_and_read_the_receipt(page, screenshot, offi
     expect(page.get_by_text("order:complete, payment:paid, shipping:unfulfilled")).to_be_visible()
     screenshot("03-search")
 
-    # No reference: the page says so and keeps the selection.
-    page.get_by_label(f"Select order {subject['eligible'].pk}").check()
-    page.get_by_label(f"Select usage {subject['usage'].pk}").check()
-    page.get_by_role("button", name="Preview erasure").click()
+    # No reference: the page says so.
+    page.get_by_role("button", name="Preview erasure request").click()
     expect(page.get_by_text("Give a reason or a ticket reference")).to_be_visible()
-    expect(page.get_by_label(f"Select order {subject['eligible'].pk}")).to_be_checked()
     screenshot("04-reference-required")
 
     page.get_by_label("Reason or ticket reference").fill("DSR-2024-0042")
-    page.get_by_role("button", name="Preview erasure").click()
-    expect(page.get_by_role("heading", name="Preview erasure")).to_be_visible()
+    page.get_by_role("button", name="Preview erasure request").click()
+    expect(page.get_by_role("heading", name="Preview erasure request")).to_be_visible()
     expect(page.get_by_text("shipping_address.line_1")).to_be_visible()
     expect(page.get_by_text("customer_email", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Will wait")).to_be_visible()
     screenshot("05-preview")
     assert not Order.objects.filter(anonymized=True).exists()
 
-    page.get_by_role("button", name="Anonymize 1 order and 1 usage").click()
+    page.get_by_role("button", name=re.compile("^Start the request: anonymize 1 order and 1 usage")).click()
+    expect(page.get_by_role("heading", name="Erasure request DSR-2024-0042")).to_be_visible()
+    # The worker handles the records; the page says what is next once it has.
+    for _ in range(60):
+        if "record waits" in page.locator("#next-step").inner_text():
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator("#next-step")).to_contain_text("1 record waits")
+    screenshot("06-request-waiting")
+
+    page.get_by_role("link", name="Receipt").click()
     expect(page.get_by_role("heading", name="Erasure receipt")).to_be_visible()
     expect(page.get_by_text("DSR-2024-0042").first).to_be_visible()
-    screenshot("06-receipt")
+    expect(page.get_by_text("payment: paid, shipping: unfulfilled")).to_be_visible()
+    screenshot("07-receipt")
     page.emulate_media(media="print")
-    screenshot("07-receipt-print")
+    screenshot("08-receipt-print")
     page.emulate_media(media="screen")
 
     erasure_request = ErasureRequest.objects.get()
@@ -93,10 +104,10 @@ def test_find_select_preview_confirm_and_read_the_receipt(page, screenshot, offi
 
     page.get_by_role("link", name="Audit trail").click()
     expect(page.get_by_role("heading", name="Audit trail")).to_be_visible()
-    screenshot("08-audit")
+    screenshot("09-audit")
     page.get_by_role("link", name="Code usages").click()
     expect(page.get_by_role("heading", name="Promotion code usages")).to_be_visible()
-    screenshot("09-usages")
+    screenshot("10-usages")
 
 
 def test_a_held_order_is_refused_with_a_message_naming_the_hold(page, screenshot, officer, subject):
@@ -118,13 +129,12 @@ def test_a_held_order_is_refused_with_a_message_naming_the_hold(page, screenshot
     page.get_by_role("link", name="Find a person").click()
     page.get_by_label("Email, customer id, order id or account id").fill(subject["email"])
     page.get_by_role("button", name="Find").click()
-    page.get_by_label(f"Select order {order.pk}").check()
     page.get_by_label("Reason or ticket reference").fill("DSR-7")
-    page.get_by_role("button", name="Preview erasure").click()
-    expect(page.get_by_role("heading", name="Will not be anonymized")).to_be_visible()
+    page.get_by_role("button", name="Preview erasure request").click()
+    expect(page.get_by_role("heading", name="Will wait")).to_be_visible()
     expect(page.get_by_text("(Chargeback window)")).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile("^Anonymize"))).to_have_count(0)
-    screenshot("03-preview-refused")
+    expect(page.get_by_role("button", name=re.compile("anonymize 0 orders"))).to_be_visible()
+    screenshot("03-preview-held")
 
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Legal holds in force")).to_be_visible()

@@ -256,7 +256,7 @@ def test_the_request_page_shows_items_their_states_and_the_next_step(officer_cli
     assert str(person.refused.pk) in html and str(person.eligible.pk) in html
     assert "Waiting" in html and "Anonymized" in html
     assert "payment: paid, shipping: unfulfilled" in html
-    assert "1 record wait" in response.context["next_step"]
+    assert "1 record waits" in response.context["next_step"]
     assert "hourly follow-up" in response.context["next_step"]
 
 
