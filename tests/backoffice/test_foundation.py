@@ -97,8 +97,7 @@ def test_privacy_officers_group_may_view_and_anonymize_both():
 def test_the_group_migration_is_reversible():
     call_command("migrate", "core", "0001", verbosity=0)
     assert not Group.objects.filter(name="Privacy officers").exists()
-    # Every app: going back to core 0001 also unapplied the apps whose migrations depend on core
-    # (erasure); migrating core alone would leave their tables out for the rest of the run.
+    # Forward for every app: going back to core 0001 also unapplied the apps that depend on core.
     call_command("migrate", verbosity=0)
     assert Group.objects.filter(name="Privacy officers").exists()
 
