@@ -137,10 +137,13 @@ class PersonalDataViewSet(EpccViewSet):
     def document_of(self, request, row) -> dict:
         raise NotImplementedError
 
+    def documents(self, request, rows: list) -> list[dict]:
+        return [self.document_of(request, row) for row in rows]
+
     def list(self, request, *args, **kwargs):
         subject = subject_of_filter(request.query_params.getlist("filter"))
         rows, envelope = self.paginator.page_rows(self.rows_of(subject), request)
-        return Response({"data": [self.document_of(request, row) for row in rows], **envelope})
+        return Response({"data": self.documents(request, rows), **envelope})
 
 
 class PersonalDataLogViewSet(PersonalDataViewSet):
@@ -311,11 +314,11 @@ class ErasureRequestViewSet(PersonalDataViewSet):
     def rows_of(self, subject):
         return erasure_requests_about(subject)
 
-    def documents(self, request, erasure_requests: list, *, just_created: bool = False) -> list[dict]:
+    def documents(self, request, rows: list, *, just_created: bool = False) -> list[dict]:
         """The requests' documents: one more query, for what their waiting items are."""
-        waiting = waiting_records(r.pk for r in erasure_requests if r.items_waiting)
+        waiting = waiting_records(r.pk for r in rows if r.items_waiting)
         documents = []
-        for erasure_request in erasure_requests:
+        for erasure_request in rows:
             counts = item_counts(erasure_request)
             status, description = erasure_request_status(
                 erasure_request,
@@ -347,9 +350,7 @@ class ErasureRequestViewSet(PersonalDataViewSet):
         responses={200: ErasureRequestSchema, **error_responses(400, 401, 403, 405, 429)},
     )
     def list(self, request, *args, **kwargs):
-        subject = subject_of_filter(request.query_params.getlist("filter"))
-        rows, envelope = self.paginator.page_rows(self.rows_of(subject), request)
-        return Response({"data": self.documents(request, rows), **envelope})
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         tags=[TAG],

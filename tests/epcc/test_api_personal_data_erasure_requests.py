@@ -4,6 +4,7 @@ The jobs the POST queues are run here in-process (job_run); the SDK tests
 (test_api_personal_data_sdk.py) run them with a real worker.
 """
 
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -324,3 +325,42 @@ def test_no_token_is_a_401(anonymous_client):
     )
     assert anonymous_client.get(PATH, subject_filter("customer", uuid.uuid4())).status_code == 401
     assert anonymous_client.get(f"{PATH}/{uuid.uuid4()}").status_code == 401
+
+
+# --- No personal value -------------------------------------------------------------------------
+
+
+def test_the_personal_data_api_logs_answers_and_stores_no_personal_value(
+    all_logs, api_client, person, settings
+):
+    settings.DEBUG = True
+    customer_id, shipped, unpaid, usage = person
+    subject = subject_filter("customer", customer_id)
+    answers = [
+        api_client.post(PATH, create_body("customer", customer_id), format="json"),
+        api_client.post(PATH, create_body("email", "grace.hopper@example.com"), format="json"),
+        api_client.get(
+            "/v2/personal-data/logs",
+            {"filter": "eq(resource_type,email):eq(resource_id,grace.hopper@example.com)"},
+        ),
+        api_client.get(
+            "/v2/personal-data/related-data-entries", {"filter": "eq(email,grace.hopper@example.com)"}
+        ),
+    ]
+    run_jobs(answers[0].json()["data"]["id"])
+    answers += [
+        api_client.get(PATH, subject),
+        api_client.get("/v2/personal-data/logs", subject),
+        api_client.get("/v2/personal-data/related-data-entries", subject),
+    ]
+
+    assert [answer.status_code for answer in answers] == [201, 400, 400, 400, 200, 200, 200]
+    assert len(answers[5].json()["data"]) == 2  # the shipped order and the usage, anonymized
+    for answer in answers:
+        assert_no_personal_value(answer)
+    assert not [value for value in PERSONAL if value.lower() in all_logs.text.lower()]
+    stored = json.dumps(
+        [*ErasureRequest.objects.values(), *ErasureRequestItem.objects.values(), *Job.objects.values()],
+        default=str,
+    )
+    assert not [value for value in PERSONAL if value.lower() in stored.lower()]
