@@ -245,3 +245,17 @@ def test_a_select_all_of_a_filtered_list_that_lost_an_order_since_the_confirmati
     )
     assert not Order.objects.filter(anonymized=True).exists()
     assert response.context["selected_count"] == 1
+
+
+def test_a_select_all_that_gained_an_order_since_the_confirmation_changes_nothing(officer_client, make_order):
+    first = make_order()
+    choose_action(officer_client, FILTERED, ANONYMIZE_ORDERS, [first.pk], select_across="1")
+    make_order()  # imported meanwhile: nobody confirmed it
+
+    response = confirm_action(
+        officer_client, FILTERED, ANONYMIZE_ORDERS, [first.pk], select_across="1", selected_count="1"
+    )
+
+    [message] = messages_of(response)
+    assert message.startswith("Nothing was anonymized: 1 more orders match the list's filters now")
+    assert not Order.objects.filter(anonymized=True).exists()
