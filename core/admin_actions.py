@@ -18,6 +18,14 @@ queries over the queryset, built from the rule's own queryset form
 go through the service's review, so every reason shown is the service's
 text. Confirming is the same for both: the service checks everything again
 under lock and is the authority.
+
+Confirming a selection larger than one chunk (JOBS_CHUNK_SIZE) starts a job
+instead (docs/jobs.md): its ids are written as the job's chunks in SQL, the
+answer is the job's progress page, and a worker anonymizes chunk by chunk,
+with the audit records and admin history entries the request would have
+written. Ticked rows are confirmed without the list's filters, and a
+select-across must still count what the page counted: a record that changed
+since the confirmation page is reported, never silently dropped.
 """
 
 import functools
@@ -287,14 +295,19 @@ def anonymize_confirmed(modeladmin, request, selection, target, confirmation: Co
         # One aggregate query: the selection's size now, and what the service would refuse.
         counts = target.counts(selection)
         if select_across and confirmation.selected_count not in (None, counts.selected):
-            changed = abs(confirmation.selected_count - counts.selected)
+            lost = confirmation.selected_count - counts.selected
+            what = (
+                f"{lost} of the selected {opts.verbose_name_plural} can no longer be anonymized "
+                "or no longer match the list's filters"
+                if lost > 0
+                else f"{-lost} more {opts.verbose_name_plural} match the list's filters now"
+            )
             return _refused(
                 modeladmin,
                 request,
                 selection,
                 target,
-                f"Nothing was anonymized: {changed} of the selected {opts.verbose_name_plural} can no longer "
-                f"be anonymized or no longer match the list's filters (the confirmation page counted "
+                f"Nothing was anonymized: {what} (the confirmation page counted "
                 f"{confirmation.selected_count}, the list now has {counts.selected}). "
                 "Review the selection and try again.",
             ), False

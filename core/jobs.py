@@ -195,12 +195,10 @@ def _chunks_insert_sql() -> str:
         sql.SQL(CHUNKS_INSERT)
         .format(
             chunk=table(JobChunk),
-            job=column(JobChunk, "job"),
-            number=column(JobChunk, "number"),
-            ids=column(JobChunk, "ids"),
-            count=column(JobChunk, "count"),
-            unchanged=column(JobChunk, "unchanged"),
-            refused=column(JobChunk, "refused"),
+            **{
+                name: column(JobChunk, name)
+                for name in ("job", "number", "ids", "count", "unchanged", "refused")
+            },
         )
         .as_string()
     )

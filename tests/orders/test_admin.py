@@ -207,17 +207,24 @@ def test_confirming_all_of_a_mixed_selection_changes_nothing(officer_client, mix
     assert not LogEntry.objects.exists()
 
 
-def test_a_hold_placed_after_the_confirmation_page_refuses_the_batch(officer_client, make_order):
+@pytest.mark.parametrize("url", [ORDERS_URL, f"{ORDERS_URL}?can_be_anonymized=yes"], ids=["all", "filtered"])
+def test_a_hold_placed_after_the_confirmation_page_refuses_the_batch(officer_client, make_order, url):
+    """Filtered on "can be anonymized", the held order is reported too, not silently dropped (issue 15, 8)."""
     first, second = make_order(), make_order()
-    page = choose_action(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, [first.pk, second.pk])
+    page = choose_action(officer_client, url, ANONYMIZE_ORDERS, [first.pk, second.pk])
     assert page.context["eligible_count"] == 2
     LegalHold.objects.create(order=second, reason="Tax retention")
 
-    response = confirm_action(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, [first.pk, second.pk])
+    response = confirm_action(officer_client, url, ANONYMIZE_ORDERS, [first.pk, second.pk])
 
     [message] = messages_of(response)
-    assert "Nothing was anonymized" in message and "Tax retention" in message
+    assert message.startswith("Nothing was anonymized: 1 of the selected orders can no longer be anonymized")
+    assert "Tax retention" in message
     assert not reload(first).anonymized
+    # The selection is kept: the confirmation page again, the held order among the refused.
+    assert response.context["selected"] == [str(first.pk), str(second.pk)]
+    assert [row.pk for row in response.context["refused_rows"]] == [second.pk]
+    assert response.context["eligible_count"] == 1
 
 
 # --- select across all pages ----------------------------------------------------

@@ -127,7 +127,7 @@ def test_a_kind_whose_last_run_is_still_going_gets_no_second_job(settings, old_a
     ]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_worker_runs_the_schedule_and_anonymizes_each_old_order_once(
     old_and_new, start_worker, monkeypatch
 ):
