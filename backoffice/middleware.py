@@ -5,9 +5,9 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpResponseBadRequest, QueryDict
+from django.http import QueryDict
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import escape
 
 from epcc.errors import envelope_response, is_api_path
 
@@ -19,11 +19,6 @@ NUL_DETAIL = (
 # Their query and form values reach forms that answer a NUL with a form error of their own
 # (Django's CharField refuses it); only their path is checked here.
 FORM_PAGES = ("/privacy/",)
-
-NUL_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Bad request</title></head>
-<body><h1>Bad request</h1><p>{detail}</p><p><a href="javascript:history.back()">Go back</a></p></body></html>
-"""
 
 
 def has_nul(values) -> bool:
@@ -49,7 +44,7 @@ class RefuseNulCharacters:
         if self._refused(request):
             if is_api_path(request.path):
                 return envelope_response(400, NUL_DETAIL)
-            return HttpResponseBadRequest(NUL_PAGE.format(detail=escape(NUL_DETAIL)))
+            return render(request, "400.html", {"detail": NUL_DETAIL}, status=400)
         return self.get_response(request)
 
     @staticmethod
