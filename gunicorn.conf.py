@@ -27,6 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from core.logging import safe_path  # noqa: E402 (after the project is on the path)
 
 wsgi_app = "backoffice.wsgi:application"
+# gunicorn's control socket has one default path per user ($HOME/.gunicorn/gunicorn.ctl): two
+# servers on one machine (a test run, `make bench`) would take it from each other. Off.
+control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # The common "combined" format: address, time, request line, status, size, Referer, user agent.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'

@@ -5,22 +5,20 @@ from urllib.parse import urlsplit, urlunsplit
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import BadRequest, SuspiciousOperation
-from django.http import HttpResponseBadRequest, QueryDict
+from django.http import QueryDict
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.html import escape
 
 from epcc.errors import envelope_response, is_api_path
-from epcc.parsers import NUL_DETAIL
 
 NUL = "\x00"
+# PostgreSQL refuses NUL in text, so no value holding one can be looked up or stored.
+NUL_DETAIL = (
+    "The request contains a NUL character (%00), which no value may hold; nothing was read or changed."
+)
 # Their query and form values reach forms that answer a NUL with a form error of their own
 # (Django's CharField refuses it); only their path is checked here.
 FORM_PAGES = ("/privacy/",)
-
-NUL_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Bad request</title></head>
-<body><h1>Bad request</h1><p>{detail}</p><p><a href="javascript:history.back()">Go back</a></p></body></html>
-"""
 
 
 def has_nul(values) -> bool:
@@ -29,13 +27,14 @@ def has_nul(values) -> bool:
 
 
 class RefuseNulCharacters:
-    """A NUL (%00) in a request's path, query or form answers 400 before anything reads it.
+    """A NUL (%00) in a request's path, cookies, query or form answers 400 before anything reads it.
 
     PostgreSQL refuses NUL in text (psycopg raises DataError), so any value
     holding one that reached a query would fail it as a 500. The API answers
     its 400 envelope, other pages a short 400 page; the privacy pages' query
     and form values are left to their forms, which show a form error. The API's
-    bodies are checked where it reads them (epcc/parsers.py, epcc/oauth.py).
+    bodies are left to its views: their values are UUIDs, a key id and a hashed
+    secret, which a NUL makes invalid or unknown (a 400 or 401 envelope).
     """
 
     def __init__(self, get_response):
@@ -45,12 +44,14 @@ class RefuseNulCharacters:
         if self._refused(request):
             if is_api_path(request.path):
                 return envelope_response(400, NUL_DETAIL)
-            return HttpResponseBadRequest(NUL_PAGE.format(detail=escape(NUL_DETAIL)))
+            return render(request, "400.html", {"detail": NUL_DETAIL}, status=400)
         return self.get_response(request)
 
     @staticmethod
     def _refused(request) -> bool:
-        if NUL in request.path:
+        # A cookie's quoted value may spell NUL as an octal escape ("\\000"); the session
+        # cookie's value is looked up in the database.
+        if NUL in request.path or any(NUL in value for value in request.COOKIES.values()):
             return True
         if request.path.startswith(FORM_PAGES):
             return False

@@ -16,7 +16,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.api_keys import access_token_issue
-from epcc.parsers import NUL_DETAIL, BoundedJSONParser
+from epcc.parsers import BoundedJSONParser
 from epcc.schema import error_responses
 
 GRANT_TYPE = "client_credentials"
@@ -51,8 +51,6 @@ def _field(data, name: str) -> str:
     value = data.get(name) if hasattr(data, "get") else None
     if not isinstance(value, str) or not value:
         raise ValidationError({name: ["This field is required and may not be blank."]})
-    if "\x00" in value:
-        raise ValidationError({name: [NUL_DETAIL]})
     return value
 
 

@@ -1,9 +1,10 @@
-"""The API's JSON parser: DRF's, with a cap on nesting depth, and no NUL characters.
+"""The API's JSON parser: DRF's, with a cap on nesting depth.
 
 Python's JSON decoder recurses once per level of nesting, so a body of
-50,000 `{"a":` would raise RecursionError (a 500); PostgreSQL refuses NUL in
-text, so a NUL in a string would fail the query that reads it. Both are a 400
-envelope here, before any value reaches a view.
+50,000 `{"a":` would raise RecursionError (a 500); here it is a 400 envelope
+before the decoder starts. (A NUL in a body's string never reaches PostgreSQL,
+which refuses NUL in text: the bodies' values are UUIDs, a key id and a
+hashed secret, each refused or unknown with a NUL.)
 """
 
 import re
@@ -12,10 +13,6 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser, get_encoding
 from rest_framework.utils import json
 
-# PostgreSQL refuses NUL in text, so no value holding one can be looked up or stored.
-NUL_DETAIL = (
-    "The request contains a NUL character (%00), which no value may hold; nothing was read or changed."
-)
 # EPCC's bodies nest three levels ({"data": {"order_ids": [...]}}); anything near this is not one.
 MAX_DEPTH = 20
 # A JSON string (escapes included), written so the regex engine runs over it without backtracking.
@@ -39,18 +36,8 @@ def nesting_depth(text: str, stop_above: int = MAX_DEPTH) -> int:
     return deepest
 
 
-def holds_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(holds_nul(key) or holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
-    return False
-
-
 class BoundedJSONParser(JSONParser):
-    """DRF's JSONParser, refusing bodies deeper than MAX_DEPTH levels and strings holding NUL.
+    """DRF's JSONParser, refusing bodies deeper than MAX_DEPTH levels.
 
     (A body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django before it gets here.)
     """
@@ -64,11 +51,8 @@ class BoundedJSONParser(JSONParser):
         if nesting_depth(text) > MAX_DEPTH:
             raise ParseError(f"JSON parse error - the body nests deeper than {MAX_DEPTH} levels.")
         try:
-            data = json.loads(text, parse_constant=json.strict_constant if self.strict else None)
+            return json.loads(text, parse_constant=json.strict_constant if self.strict else None)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:  # a deep nesting the count missed: never a 500
             raise ParseError(f"JSON parse error - the body nests deeper than {MAX_DEPTH} levels.") from None
-        if holds_nul(data):
-            raise ParseError(NUL_DETAIL)
-        return data

@@ -64,5 +64,5 @@ def test_a_body_that_is_not_utf8_is_a_400(api_client):
 
 @pytest.mark.parametrize("path", ANONYMIZE_PATHS)
 def test_a_nul_in_a_json_string_is_a_400(api_client, path):
-    body = '{"data": {"order_ids": ["\\u0000"], "x\\u0000": 1}}'
-    assert_400(api_client.post(path, body, content_type="application/json"), "NUL")
+    body = '{"data": {"order_ids": ["\\u0000"], "usage_ids": ["\\u0000"], "x\\u0000": 1}}'
+    assert_400(api_client.post(path, body, content_type="application/json"), "Not a UUID string at [0]")

@@ -159,6 +159,17 @@ def test_trusted_proxies_default_to_none_and_come_from_api_trusted_proxies():
         assert expected in result.stdout, result.stdout + result.stderr
 
 
+@pytest.mark.django_db
+def test_the_counts_live_in_an_unlogged_database_table():
+    from django.conf import settings as django_settings
+    from django.db import connection
+
+    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'core_cache'")
+        assert cursor.fetchone() == ("u",)  # no WAL: a count's write waits for no disk flush
+
+
 COUNT_IN_A_PROCESS = """
 import json, sys, django
 django.setup()
