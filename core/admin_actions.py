@@ -202,7 +202,7 @@ def _anonymize_confirmed(modeladmin, request, queryset, target, *, eligible_only
         outcome = target.anonymize(ids, Actor.for_user(request.user))
     except BatchRefused as refused:
         # Something changed since the confirmation page (a status, a new hold).
-        first = refused.problems[0].detail
+        first = str(refused.problems[0])
         modeladmin.message_user(
             request,
             f"Nothing was anonymized: {len(refused.problems)} of the selected "
@@ -354,7 +354,7 @@ def _confirmation_page(modeladmin, request, counts: SelectionCounts, ids, review
         "sample_size": SAMPLE_SIZE,
         "sample_headers": [opts.get_field(name).verbose_name for name in target.sample_fields],
         "eligible_rows": eligible_rows,
-        "refused_rows": _sample(model, target, refused, {pk: review.problems[pk].detail for pk in refused}),
+        "refused_rows": _sample(model, target, refused, {pk: str(review.problems[pk]) for pk in refused}),
         "already_rows": _sample(model, target, already),
         "changelist_url": request.get_full_path(),
         "media": modeladmin.media,

@@ -30,7 +30,8 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "core.ApiKey": frozenset({"name", "secret_hash"}),
     "core.AccessToken": frozenset({"token_hash"}),
     "core.ErasureRequest": frozenset({"reference"}),
-    "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields"}),
+    # note: staff's words (a hold's release reason), as LegalHold.reason.
+    "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields", "note"}),
     # A job's params hold ids and cut-off dates; its error, a domain message or an exception's name.
     "core.Job": frozenset({"kind", "status", "actor", "interface", "params", "error"}),
 }

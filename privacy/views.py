@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -35,7 +35,9 @@ from privacy.forms import (
     ErasureSelectionForm,
     JobFilterForm,
     LegalHoldForm,
+    LegalHoldReleaseForm,
     PersonSearchForm,
+    UsageFilterForm,
 )
 from privacy.selectors import (
     audit_records,
@@ -309,15 +311,53 @@ class LegalHoldPlaceView(PrivacyPageMixin, View):
 
 
 class LegalHoldReleaseView(PrivacyPageMixin, View):
+    """Releasing a hold is a step of its own: the hold, the reason asked for, then the release."""
+
     permission_required = HOLD_RELEASE_PERMISSIONS
 
+    def get(self, request, pk):
+        return self._page(request, _hold(pk), LegalHoldReleaseForm())
+
     def post(self, request, pk):
-        try:
-            hold = legal_hold_release(hold_id=pk, actor=Actor.for_user(request.user), via=Interface.WEB)
-        except LegalHold.DoesNotExist:
-            raise Http404("No such legal hold") from None
-        messages.success(request, "Legal hold released.")
+        hold = _hold(pk)
+        form = LegalHoldReleaseForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, hold, form, status=400)
+        hold = legal_hold_release(
+            hold_id=hold.pk,
+            reason=form.cleaned_data["reason"],
+            actor=Actor.for_user(request.user),
+            via=Interface.WEB,
+        )
+        messages.success(request, "Legal hold released; the reason is in the audit trail.")
         return redirect("privacy:order", pk=hold.order_id)
+
+    def _page(self, request, hold, form, status=200):
+        if hold.released_at is not None:
+            messages.info(request, "This legal hold was already released.")
+            return redirect("privacy:order", pk=hold.order_id)
+        return render(request, "privacy/hold_release.html", {"hold": hold, "form": form}, status=status)
+
+
+def _hold(pk) -> LegalHold:
+    try:
+        return LegalHold.objects.select_related("created_by").get(pk=pk)
+    except LegalHold.DoesNotExist:
+        raise Http404("No such legal hold") from None
+
+
+class DropEmptyParametersMixin:
+    """A GET form sends its empty fields too (`?code=&email=...`): answer with the same list at
+    the URL without them, so addresses stay short, readable and shareable."""
+
+    def get(self, request, *args, **kwargs):
+        kept = QueryDict(mutable=True)
+        for name, values in request.GET.lists():
+            if filled := [value for value in values if value != ""]:
+                kept.setlist(name, filled)
+        if kept != request.GET:
+            return redirect(f"{request.path}?{kept.urlencode()}" if kept else request.path)
+        return super().get(request, *args, **kwargs)
 
 
 class ForgivingPaginationMixin:
@@ -330,7 +370,7 @@ class ForgivingPaginationMixin:
         return paginator, page, page.object_list, page.has_other_pages()
 
 
-class AuditTrailView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class AuditTrailView(PrivacyPageMixin, DropEmptyParametersMixin, ForgivingPaginationMixin, ListView):
     """The audit trail, filtered by actor, interface, dates and record id."""
 
     template_name = "privacy/audit.html"
@@ -350,7 +390,7 @@ class AuditTrailView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
         return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
 
 
-class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class UsageListView(PrivacyPageMixin, DropEmptyParametersMixin, ForgivingPaginationMixin, ListView):
     """Code usages across every promotion, filtered by the API's own FilterSet, newest first."""
 
     template_name = "privacy/usages.html"
@@ -359,20 +399,25 @@ class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
 
     def get_queryset(self):
         usages = CodeUsage.objects.select_related("promotion").order_by("-used_on", "-id")
-        self.filterset = CodeUsageFilterSet(self.request.GET or None, queryset=usages)
-        if self.filterset.is_bound and not self.filterset.is_valid():
+        self.filter_form = UsageFilterForm(self.request.GET or None)
+        if not self.filter_form.is_bound:
+            return usages
+        if not self.filter_form.is_valid():
             return usages.none()
-        return self.filterset.qs
+        filterset = CodeUsageFilterSet(self.filter_form.filterset_data(), queryset=usages)
+        if not filterset.is_valid():
+            for name, errors in filterset.errors.items():
+                self.filter_form.add_error(None, f"{name}: {' '.join(errors)}")
+            return usages.none()
+        return filterset.qs
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        return super().get_context_data(
-            filter_form=usage_filter_form(self.filterset), query=query.urlencode(), **kwargs
-        )
+        return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
 
 
-class JobListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class JobListView(PrivacyPageMixin, DropEmptyParametersMixin, ForgivingPaginationMixin, ListView):
     """Every job, newest first: what it does, who started it and how, how far it got."""
 
     template_name = "privacy/jobs.html"
@@ -458,20 +503,6 @@ class JobRetryView(PrivacyPageMixin, View):
         else:
             messages.success(request, JOB_RETRIED)
         return redirect("privacy:job", pk=pk)
-
-
-def usage_filter_form(filterset):
-    """The FilterSet's own form, with hints a person needs and the API does not."""
-    form = filterset.form
-    for name, field in form.fields.items():
-        if name.startswith("used_on"):
-            field.widget.attrs.setdefault("placeholder", "YYYY-MM-DD or ISO datetime")
-        elif name in ("id", "customer_id", "order_id"):
-            field.widget.attrs.setdefault("placeholder", "UUID")
-    if "anonymized" in form.fields:
-        # django-filter's "Unknown" reads as a state; here it means "either".
-        form.fields["anonymized"].widget.choices = (("unknown", "either"), ("true", "yes"), ("false", "no"))
-    return form
 
 
 class LogoutView(auth_views.LogoutView):

@@ -29,7 +29,8 @@ def test_an_officer_anonymizes_selected_orders_in_the_admin(page, screenshot, of
     assert page.locator("#count-eligible .count").inner_text() == "2"
     assert page.locator("#count-refused .count").inner_text() == "2"
     refused_table = page.locator("#refused").inner_text()
-    assert "order:complete, payment:paid, shipping:unfulfilled" in refused_table
+    assert "still open (complete, paid, not shipped)" in refused_table
+    assert "cancel or refund it in EPCC" in refused_table
     assert "Chargeback window" in refused_table
     screenshot("confirmation")
 

@@ -106,7 +106,8 @@ def test_preview_lists_the_fields_of_each_record_and_the_refused_ones(officer_cl
     assert "<li>custom_attributes.gift_message.value</li>" in html
     assert "<li>customer_email</li>" in html
     assert "Will not be anonymized" in html
-    assert "order:complete, payment:paid, shipping:unfulfilled" in html
+    assert "still open (complete, paid, not shipped)" in html
+    assert "order:complete" not in html  # EPCC's text is for the API
     # Only what will change is carried to the confirmation.
     confirm = response.context["confirm_form"]
     assert confirm.initial["order_ids"] == [str(person.eligible.pk)]
@@ -131,7 +132,7 @@ def test_a_missing_reference_keeps_the_selection_and_says_so(officer_client, per
     assert response.status_code == 400
     assert REFERENCE_REQUIRED in html
     assert f'value="{person.eligible.pk}" id="order-{person.eligible.pk}" checked' in html
-    assert f'value="{person.refused.pk}" id="order-{person.refused.pk}">' in html
+    assert f'value="{person.refused.pk}" id="order-{person.refused.pk}" disabled' in html  # refused: no tick
 
 
 def test_selecting_nothing_is_an_error(officer_client, person):
@@ -290,8 +291,8 @@ def test_a_held_order_is_shown_refused_in_the_search_and_the_preview(officer_cli
     search = officer_client.get(reverse("privacy:search"), {"q": person.email}).content.decode()
     previewed = preview(officer_client, person, reference="T-1", order_ids=[str(person.eligible.pk)])
 
-    assert "Order is under legal hold until further notice (Tax retention)" in search
-    assert "Order is under legal hold until further notice (Tax retention)" in previewed.content.decode()
+    assert "Not while the legal hold lasts (until further notice: Tax retention)" in search
+    assert "Not while the legal hold lasts (until further notice: Tax retention)" in previewed.content.decode()
     assert not previewed.context["has_changes"]
     assert "Anonymize 0" not in previewed.content.decode()
 
