@@ -91,7 +91,9 @@ def compact_datetime(field: str, description: str):
         value = getattr(obj, field)
         if value is None:
             return "-"
-        return format_html('<span class="nowrap">{}</span>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M"))
+        return format_html(
+            '<span class="nowrap">{}</span>', timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+        )
 
     column.__name__ = field
     return column

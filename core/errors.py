@@ -51,7 +51,9 @@ STATUS_WORDS = {
 
 def order_state_words(*, status: str, payment: str, shipping: str) -> str:
     """An order's three statuses as words: "complete, paid, not shipped"."""
-    return ", ".join(STATUS_WORDS.get(value, value.replace("_", " ")) for value in (status, payment, shipping))
+    return ", ".join(
+        STATUS_WORDS.get(value, value.replace("_", " ")) for value in (status, payment, shipping)
+    )
 
 
 @dataclass(frozen=True)

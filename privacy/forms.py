@@ -189,7 +189,9 @@ class UsageFilterForm(forms.Form):
     order_id = forms.UUIDField(
         label="Order id", required=False, widget=forms.TextInput(attrs={"placeholder": "UUID"})
     )
-    id = forms.UUIDField(label="Usage id", required=False, widget=forms.TextInput(attrs={"placeholder": "UUID"}))
+    id = forms.UUIDField(
+        label="Usage id", required=False, widget=forms.TextInput(attrs={"placeholder": "UUID"})
+    )
     date_from = _day("Used from (UTC day)")
     date_to = _day("Used to (UTC day)")
     anonymized = forms.ChoiceField(

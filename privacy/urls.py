@@ -21,6 +21,7 @@ urlpatterns = [
     path("erasure/<uuid:pk>/", views.ErasureReceiptView.as_view(), name="receipt"),
     path("orders/<uuid:pk>/", views.OrderDetailView.as_view(), name="order"),
     path("orders/<uuid:pk>/holds/", views.LegalHoldPlaceView.as_view(), name="hold-place"),
+    path("holds/", views.LegalHoldListView.as_view(), name="holds"),
     path("holds/<uuid:pk>/release/", views.LegalHoldReleaseView.as_view(), name="hold-release"),
     path("usages/", views.UsageListView.as_view(), name="usages"),
     path("audit/", views.AuditTrailView.as_view(), name="audit"),

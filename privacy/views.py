@@ -39,15 +39,19 @@ from privacy.forms import (
     PersonSearchForm,
     UsageFilterForm,
 )
+from privacy.charts import chart_geometry
 from privacy.selectors import (
+    activity_chart,
     audit_records,
     dashboard,
     erasure_request_receipt,
     job_counts,
     jobs,
+    legal_holds_in_force,
     order_with_holds,
     person_export,
     person_records,
+    recent_activity,
 )
 from privacy.services import NothingToErase, erasure_request_fulfil
 from promotions.models import CodeUsage
@@ -90,8 +94,16 @@ class DashboardView(PrivacyPageMixin, TemplateView):
     template_name = "privacy/dashboard.html"
 
     def get_context_data(self, **kwargs):
+        figures = dashboard()
+        weeks = activity_chart(live_backlog=figures.waiting)
         return super().get_context_data(
-            dashboard=dashboard(), job_counts=job_counts(), search_form=PersonSearchForm(), **kwargs
+            dashboard=figures,
+            job_counts=job_counts(),
+            search_form=PersonSearchForm(),
+            activity=recent_activity(),
+            chart=chart_geometry(weeks),
+            chart_data=weeks,
+            **kwargs,
         )
 
 
@@ -368,6 +380,17 @@ class ForgivingPaginationMixin:
         paginator = self.get_paginator(queryset, page_size, allow_empty_first_page=self.get_allow_empty())
         page = paginator.get_page(self.request.GET.get(self.page_kwarg))
         return paginator, page, page.object_list, page.has_other_pages()
+
+
+class LegalHoldListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+    """Every legal hold in force, ending soonest first, page by page."""
+
+    template_name = "privacy/holds.html"
+    context_object_name = "holds"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return legal_holds_in_force()
 
 
 class AuditTrailView(PrivacyPageMixin, DropEmptyParametersMixin, ForgivingPaginationMixin, ListView):

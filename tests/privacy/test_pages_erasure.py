@@ -292,7 +292,9 @@ def test_a_held_order_is_shown_refused_in_the_search_and_the_preview(officer_cli
     previewed = preview(officer_client, person, reference="T-1", order_ids=[str(person.eligible.pk)])
 
     assert "Not while the legal hold lasts (until further notice: Tax retention)" in search
-    assert "Not while the legal hold lasts (until further notice: Tax retention)" in previewed.content.decode()
+    assert (
+        "Not while the legal hold lasts (until further notice: Tax retention)" in previewed.content.decode()
+    )
     assert not previewed.context["has_changes"]
     assert "Anonymize 0" not in previewed.content.decode()
 
