@@ -11,8 +11,8 @@ from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
-from django.utils.functional import cached_property
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 # Below this many rows an exact count is cheap, and exact counts read better.

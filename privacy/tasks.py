@@ -1,4 +1,4 @@
-"""The procrastinate tasks of the privacy pages (found by procrastinate's Django app: every app's tasks.py)."""
+"""The procrastinate tasks of the privacy pages (procrastinate's Django app finds every app's tasks.py)."""
 
 from django.db import close_old_connections, connections
 from procrastinate.contrib.django import app

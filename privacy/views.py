@@ -29,6 +29,7 @@ from core.models import ErasureRequest, Interface, Job, JobStatus
 from epcc.usage_filters import CodeUsageFilterSet
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
+from privacy.charts import chart_geometry
 from privacy.forms import (
     AuditFilterForm,
     ErasureConfirmForm,
@@ -39,7 +40,6 @@ from privacy.forms import (
     PersonSearchForm,
     UsageFilterForm,
 )
-from privacy.charts import chart_geometry
 from privacy.selectors import (
     activity_chart,
     audit_records,
