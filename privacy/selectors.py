@@ -16,10 +16,19 @@ from core.errors import Problem
 from core.models import AuditAction, AuditRecord, ErasureRequest, Interface, Job, JobStatus
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
-from orders.models import AnonymizationBlock, LegalHold, Order, under_hold
+from core.formats import format_json_value, format_money
+from orders.models import (
+    ADDRESS_PERSONAL_FIELDS,
+    ORDER_PERSONAL_FIELDS,
+    AnonymizationBlock,
+    LegalHold,
+    Order,
+    under_hold,
+)
 from orders.services import orders_anonymization_review
 from privacy.models import BacklogSnapshot
-from promotions.models import CodeUsage
+from privacy.personal_data import PERSONAL
+from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 from promotions.services import usages_anonymization_review
 
 # More than this many orders or usages for one search is not one person; the
@@ -453,3 +462,147 @@ def activity_chart(
         points[-1].backlog, points[-1].live = live_backlog, True
     first = BacklogSnapshot.objects.order_by("day").values_list("day", flat=True).first()
     return ActivityChart(weeks=points, first_snapshot=first)
+
+
+@dataclass
+class ReportField:
+    label: str
+    value: str
+    personal: bool
+
+
+@dataclass
+class ReportRecord:
+    """One record of a subject access report: its fields as people read them."""
+
+    kind: str  # "Order" or "Code usage"
+    id: uuid.UUID
+    anonymized: bool
+    fields: list[ReportField]
+    sections: list[tuple[str, list[ReportField]]] = field(default_factory=list)  # addresses, attributes
+    items: list = field(default_factory=list)  # an order's items, as (name, sku, quantity, unit price)
+
+
+@dataclass
+class PersonReport:
+    query: str
+    orders: list[ReportRecord]
+    usages: list[ReportRecord]
+
+
+def _report_fields(record, names, personal: frozenset, labels: dict | None = None) -> list[ReportField]:
+    labels = labels or {}
+    fields = []
+    for name in names:
+        value = getattr(record, name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, datetime):
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+        fields.append(
+            ReportField(
+                label=labels.get(name, name.replace("_", " ")).capitalize(),
+                value=str(value),
+                personal=name in personal,
+            )
+        )
+    return fields
+
+
+def person_report(query: str) -> PersonReport:
+    """Everything held about the person, record by record, as a readable report (the JSON
+    export's companion): which fields are personal is read from privacy.personal_data.
+
+    Five queries: orders, their addresses, custom attributes and items, then usages.
+    """
+    query = (query or "").strip()
+    kind = search_kind(query)
+    if kind is None:
+        return PersonReport(query=query, orders=[], usages=[])
+    order_filter, usage_filter = _person_filters(query, kind)
+    orders = (
+        Order.objects.alias(email_upper=Upper("customer_email"))
+        .filter(order_filter)
+        .order_by("-created_at", "id")
+        .prefetch_related("addresses", "custom_attributes", "items")
+    )
+    usages = (
+        CodeUsage.objects.alias(email_upper=Upper("customer_email"))
+        .filter(usage_filter)
+        .select_related("promotion")
+        .order_by("-used_on", "id")
+    )
+    order_personal = PERSONAL["orders.Order"]
+    address_personal = PERSONAL["orders.OrderAddress"]
+    report = PersonReport(query=query, orders=[], usages=[])
+    for order in orders:
+        fields = _report_fields(
+            order,
+            (
+                "created_at",
+                "status",
+                "payment",
+                "shipping",
+                "customer_id",
+                "account_id",
+                *ORDER_PERSONAL_FIELDS,
+            ),
+            order_personal,
+        )
+        fields.append(
+            ReportField("Total (with tax)", format_money(order.with_tax, order.currency), personal=False)
+        )
+        sections = [
+            (
+                f"{address.get_kind_display()} address",
+                _report_fields(address, ADDRESS_PERSONAL_FIELDS, address_personal),
+            )
+            for address in order.addresses.all()
+        ]
+        attributes = [
+            ReportField(
+                attribute.name.replace("_", " ").capitalize(), format_json_value(attribute.value), True
+            )
+            for attribute in order.custom_attributes.all()
+            if format_json_value(attribute.value)
+        ]
+        if attributes:
+            sections.append(("Custom attributes", attributes))
+        report.orders.append(
+            ReportRecord(
+                kind="Order",
+                id=order.pk,
+                anonymized=order.anonymized,
+                fields=fields,
+                sections=[(title, rows) for title, rows in sections if rows],
+                items=[
+                    (
+                        item.name,
+                        item.sku,
+                        item.quantity,
+                        format_money(item.unit_amount, item.currency or order.currency),
+                    )
+                    for item in order.items.all()
+                ],
+            )
+        )
+    usage_personal = PERSONAL["promotions.CodeUsage"]
+    for usage in usages:
+        fields = [ReportField("Promotion", usage.promotion.name, personal=False)]
+        fields += _report_fields(
+            usage,
+            (
+                "code",
+                "used_on",
+                "times_used",
+                "order_id",
+                "customer_id",
+                "account_id",
+                *USAGE_PERSONAL_FIELDS,
+            ),
+            usage_personal,
+        )
+        report.usages.append(
+            ReportRecord(kind="Code usage", id=usage.pk, anonymized=usage.anonymized, fields=fields)
+        )
+    return report

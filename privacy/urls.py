@@ -16,6 +16,7 @@ urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("people/", views.PersonSearchView.as_view(), name="search"),
     path("people/export/", views.PersonExportView.as_view(), name="export"),
+    path("people/report/", views.PersonReportView.as_view(), name="report"),
     path("erasure/preview/", views.ErasurePreviewView.as_view(), name="erasure-preview"),
     path("erasure/confirm/", views.ErasureConfirmView.as_view(), name="erasure-confirm"),
     path("erasure/<uuid:pk>/", views.ErasureReceiptView.as_view(), name="receipt"),

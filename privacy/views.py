@@ -51,6 +51,7 @@ from privacy.selectors import (
     order_with_holds,
     person_export,
     person_records,
+    person_report,
     recent_activity,
 )
 from privacy.services import NothingToErase, erasure_request_fulfil
@@ -155,6 +156,20 @@ class PersonExportView(PrivacyPageMixin, View):
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="personal-data-{stamp}.json"'
         return response
+
+
+class PersonReportView(PrivacyPageMixin, View):
+    """Everything held about the person as a readable, printable page: the JSON export's companion."""
+
+    def get(self, request):
+        form = PersonSearchForm(request.GET)
+        if not form.is_valid():
+            return redirect("privacy:search")
+        return render(
+            request,
+            "privacy/report.html",
+            {"report": person_report(form.cleaned_data["q"]), "generated_at": timezone.now()},
+        )
 
 
 def _preview_context(*, reference, query, order_ids, usage_ids, all_eligible=False) -> dict:
