@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from core.batches import Review
 from core.errors import Problem
+from core.formats import format_json_value, format_money
 from core.models import AuditAction, AuditRecord, ErasureRequest, Interface, Job, JobStatus
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
-from core.formats import format_json_value, format_money
 from orders.models import (
     ADDRESS_PERSONAL_FIELDS,
     ORDER_PERSONAL_FIELDS,
