@@ -140,6 +140,7 @@ class AuditRecordAdmin(ReadOnlyListAdmin):
         "actor_key",
         "interface",
         "changed_fields",
+        "note",
         "batch_id",
         "erasure_request",
     )

@@ -80,7 +80,7 @@ class CodeUsageAdmin(ReadOnlyListAdmin):
     list_display = (
         short_id,
         compact_datetime("used_on", "used on"),
-        "code",
+        truncated("code", "code"),
         truncated_promotion,
         truncated("customer_email", "customer email"),
         "times_used",
