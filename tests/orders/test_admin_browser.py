@@ -14,7 +14,7 @@ def test_an_officer_anonymizes_selected_orders_in_the_admin(
     # Two rows a page: ticking the page, then "Select all 4", takes the refused ones in too
     # (they have no checkbox of their own).
     monkeypatch.setattr(OrderAdmin, "list_per_page", 2)
-    refused = make_order(status="complete", payment="paid", shipping="unfulfilled")
+    make_order(status="complete", payment="paid", shipping="unfulfilled")  # refused: its statuses
     held = make_order(payment="refunded", shipping="unfulfilled")
     eligible = [make_order(), make_order(status="cancelled", shipping="unfulfilled")]  # newest: page 1
     LegalHold.objects.create(
