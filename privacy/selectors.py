@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.batches import Review
 from core.errors import Problem
 from core.formats import format_json_value, format_money
-from core.models import AuditAction, AuditRecord, ErasureRequest, Interface, Job, JobStatus
+from core.models import AuditAction, AuditRecord, ErasureRequest, Interface, Job, JobStatus, RecordType
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
 from orders.models import (
@@ -399,6 +399,8 @@ def recent_activity(
     requests = ErasureRequest.objects.in_bulk([g.erasure_request for g in chosen if g.erasure_request])
     for group in chosen:
         group.erasure_request = requests.get(group.erasure_request)
+        # Orders first, as the receipt lists them.
+        group.counts = dict(sorted(group.counts.items(), key=lambda pair: pair[0] != RecordType.ORDER))
     return chosen
 
 
