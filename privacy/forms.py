@@ -147,7 +147,19 @@ class LegalHoldReleaseForm(forms.Form):
     )
 
 
-class AuditFilterForm(forms.Form):
+class DateRangeForm(forms.Form):
+    """A filter form with `date_from` and `date_to` (whole days, both included)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        # Reversed dates would silently match nothing; say so instead of showing an empty list.
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "“To” is before “From”; swap the dates.")
+        return cleaned
+
+
+class AuditFilterForm(DateRangeForm):
     actor = forms.CharField(label="Actor (username or Key-…)", required=False, max_length=150)
     interface = forms.ChoiceField(
         label="Interface", required=False, choices=[("", "any")] + list(Interface.choices)
@@ -156,14 +168,6 @@ class AuditFilterForm(forms.Form):
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     record_id = forms.UUIDField(label="Record id", required=False)
     batch_id = forms.UUIDField(label="Batch id", required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        # Reversed dates would silently match nothing; say so instead of showing an empty trail.
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "“To” is before “From”; swap the dates.")
-        return cleaned
 
 
 BAD_DATE = "Not a date: use the date picker, or type it as YYYY-MM-DD."
@@ -178,7 +182,7 @@ def _day(label: str) -> forms.DateField:
     )
 
 
-class UsageFilterForm(forms.Form):
+class UsageFilterForm(DateRangeForm):
     """The usage browser's filters, in people's terms; the view hands them to the API's FilterSet."""
 
     code = forms.CharField(label="Code (any case)", required=False, max_length=255)
@@ -197,13 +201,6 @@ class UsageFilterForm(forms.Form):
     anonymized = forms.ChoiceField(
         label="Anonymized", required=False, choices=[("", "either"), ("true", "yes"), ("false", "no")]
     )
-
-    def clean(self):
-        cleaned = super().clean()
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "“To” is before “From”; swap the dates.")
-        return cleaned
 
     def filterset_data(self) -> dict[str, str]:
         """The filled-in filters as the FilterSet's (and the API's) names: From/To are whole days."""
