@@ -128,6 +128,22 @@ class AuditRecordAdmin(ReadOnlyListAdmin):
     search_fields = ("=record_id", "=actor")
     search_help_text = "A record id, or an actor: a username or Key-<id> (exact)."
     ordering = ("-at", "-id")
+    readonly_fields = ("changed_fields",)
+    # A record's page: the changed fields as a list, not as JSON.
+    fields = (
+        "at",
+        "action",
+        "record_type",
+        "record_id",
+        "actor",
+        "actor_user",
+        "actor_key",
+        "interface",
+        "changed_fields",
+        "note",
+        "batch_id",
+        "erasure_request",
+    )
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -335,7 +335,7 @@ def _anonymize_here(modeladmin, request, selection, target, confirmation: Confir
         outcome = target.anonymize(ids, Actor.for_user(request.user), confirmation.erasure_request)
     except BatchRefused as refused:
         # Something changed since the confirmation page (a status, a new hold).
-        first = refused.problems[0].detail
+        first = str(refused.problems[0])
         return _refused(
             modeladmin,
             request,
@@ -356,7 +356,15 @@ def _anonymize_here(modeladmin, request, selection, target, confirmation: Confir
     if left_out:
         parts.append(f"{left_out} others (refused or already anonymized) were left as they were.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
+    _filed_message(modeladmin, request, confirmation.erasure_request)
     return None, True
+
+
+def _filed_message(modeladmin, request, erasure_request: ErasureRequest | None) -> None:
+    if erasure_request is not None:
+        modeladmin.message_user(
+            request, f"Filed under erasure request “{erasure_request.reference}”.", messages.SUCCESS
+        )
 
 
 def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Confirmation, counts):
@@ -398,6 +406,7 @@ def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Conf
     if counts.refused:
         parts.append(f"{counts.refused} others (refused) are left as they are.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
+    _filed_message(modeladmin, request, confirmation.erasure_request)
     return HttpResponseRedirect(reverse("privacy:job", args=[job.pk])), True
 
 
@@ -583,7 +592,7 @@ def _confirmation_page(modeladmin, request, counts: SelectionCounts, ids, review
         "sample_size": SAMPLE_SIZE,
         "sample_headers": [opts.get_field(name).verbose_name for name in target.sample_fields],
         "eligible_rows": eligible_rows,
-        "refused_rows": _sample(model, target, refused, {pk: review.problems[pk].detail for pk in refused}),
+        "refused_rows": _sample(model, target, refused, {pk: str(review.problems[pk]) for pk in refused}),
         "already_rows": _sample(model, target, already),
         "changelist_url": request.get_full_path(),
         "media": modeladmin.media,

@@ -79,6 +79,7 @@ SHARED_FIELDS = (
     "record_type",
     "batch_id",
     "erasure_request",
+    "note",
 )
 
 
@@ -91,6 +92,7 @@ def audit_records_create(
     at: datetime,
     action: str = AuditAction.ANONYMIZE,
     erasure_request: ErasureRequest | None = None,
+    note: str = "",
 ) -> uuid.UUID:
     """One record per changed record, in one INSERT; returns the batch id.
 
@@ -115,6 +117,7 @@ def audit_records_create(
                 "record_type": record_type,
                 "batch_id": batch_id,
                 "erasure_request": erasure_request.pk if erasure_request else None,
+                "note": note,
                 "groups": json.dumps(document),
             },
         )

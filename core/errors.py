@@ -18,6 +18,43 @@ ORDER_ON_HOLD_DETAIL = (
 ORDER_NOT_FOUND_DETAIL = "No order found with id {id}"
 USAGE_NOT_FOUND_DETAIL = "No code usage found with id {id}"
 
+# The same refusals in plain words, with the next step, for people (the admin and
+# the privacy pages); the API keeps EPCC's exact `detail` above. Every page reads
+# `Problem.plain`, so this is the one place the wording lives.
+ORDER_NOT_ELIGIBLE_PLAIN = (
+    "Not yet: this order is still open ({state}). It can be anonymized once it has shipped; "
+    "to anonymize it sooner, cancel or refund it in EPCC first, then try again."
+)
+ORDER_ON_HOLD_PLAIN = (
+    "Not while the legal hold lasts (until {until}: {reason}). "
+    "Try again when it ends, or release the hold on the order's page if it no longer applies."
+)
+ORDER_NOT_FOUND_PLAIN = "This order no longer exists here (deleted or never imported from EPCC)."
+USAGE_NOT_FOUND_PLAIN = "This code usage no longer exists here (deleted or never imported from EPCC)."
+
+# EPCC's status values as a sentence reads them ("complete, paid, not shipped").
+STATUS_WORDS = {
+    "incomplete": "not completed",
+    "complete": "complete",
+    "processing": "being processed",
+    "cancelled": "cancelled",
+    "unpaid": "unpaid",
+    "authorized": "payment authorized",
+    "paid": "paid",
+    "refunded": "refunded",
+    "partially_paid": "partly paid",
+    "partially_authorized": "payment partly authorized",
+    "unfulfilled": "not shipped",
+    "fulfilled": "shipped",
+}
+
+
+def order_state_words(*, status: str, payment: str, shipping: str) -> str:
+    """An order's three statuses as words: "complete, paid, not shipped"."""
+    return ", ".join(
+        STATUS_WORDS.get(value, value.replace("_", " ")) for value in (status, payment, shipping)
+    )
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -26,8 +63,13 @@ class Problem:
     code: str  # "not_found", "not_eligible" or "legal_hold"
     status: int  # the HTTP status EPCC gives this problem
     title: str
-    detail: str
+    detail: str  # EPCC's exact text: the API's error envelope
     meta: dict = field(default_factory=dict)
+    # The same in plain words with the next step, for pages (ORDER_*_PLAIN above).
+    plain: str = ""
+
+    def __str__(self):
+        return self.plain or self.detail
 
 
 class PrivacyError(Exception):

@@ -3,6 +3,7 @@
 The documents themselves are written by PostgreSQL (epcc.documents.formats, with the same CURRENCIES).
 """
 
+import json
 from datetime import UTC, datetime
 
 # Minor-unit exponent and symbol of the currencies the demo data uses;
@@ -36,3 +37,13 @@ def format_money(amount: int, currency: str) -> str:
     if symbol is None:
         return f"{sign}{number} {currency}"
     return f"{sign}{symbol}{number}"
+
+
+def format_json_value(value) -> str:
+    """A JSON value as people read it: a string without its quotes, a number or true/false as
+    written, a list or object as compact JSON, nothing for null."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

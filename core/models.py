@@ -227,6 +227,8 @@ class AuditRecord(models.Model):
     record_id = models.UUIDField()
     fields = models.JSONField(default=list, blank=True)
     batch_id = models.UUIDField(default=uuid.uuid4)
+    # Why, in staff's words (a legal hold's release reason); never a personal value.
+    note = models.CharField(max_length=255, blank=True, default="")
     erasure_request = models.ForeignKey(
         ErasureRequest,
         null=True,
@@ -255,7 +257,11 @@ class AuditRecord(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.action} {self.record_type} {self.record_id} by {self.actor} via {self.interface}"
+        # "Anonymized: code usage 1b2c…, by officer (Admin)": the choices' labels, as people read them.
+        return (
+            f"{self.get_action_display()}: {self.get_record_type_display().lower()} {self.record_id}, "
+            f"by {self.actor} ({self.get_interface_display()})"
+        )
 
 
 class JobStatus(models.TextChoices):

@@ -13,13 +13,15 @@ from django.utils.html import format_html_join
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
     ReadOnlyListAdmin,
+    compact_datetime,
     email_equals,
     looks_like_email,
     parse_uuid,
     short_id,
+    truncated,
     uuid_equals,
 )
-from core.formats import format_money
+from core.formats import format_json_value, format_money
 from core.models import Interface, RecordType
 from orders.jobs import ORDER_MASKED_FIELDS, ORDERS_ANONYMIZE
 from orders.models import (
@@ -140,13 +142,28 @@ class AddressInline(OrderPartInline):
 class ItemInline(OrderPartInline):
     model = OrderItem
     verbose_name_plural = "items"
-    fields = ("position", "name", "sku", "quantity", "unit_amount", "currency", "product_id")
+    fields = ("position", "name", "sku", "quantity", "unit_price", "product_id")
+    readonly_fields = ("unit_price",)
+
+    @admin.display(description="unit price")
+    def unit_price(self, item):
+        # Minor units as EPCC formats them ("€65.00", not 6500 and EUR).
+        return format_money(item.unit_amount, item.currency or item.order.currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order")
 
 
 class CustomAttributeInline(OrderPartInline):
     model = OrderCustomAttribute
     verbose_name_plural = "custom attributes"
-    fields = ("name", "type", "value")
+    fields = ("name", "type", "shown_value")
+    readonly_fields = ("shown_value",)
+
+    @admin.display(description="value")
+    def shown_value(self, attribute):
+        # The JSON value as people read it: "**", not "\"**\"".
+        return format_json_value(attribute.value) or "-"
 
 
 class LegalHoldInline(OrderPartInline):
@@ -164,16 +181,18 @@ class OrderAdmin(ReadOnlyListAdmin):
     # Read-only: orders mirror EPCC, and only the anonymize action changes them
     # (so an anonymized one cannot be edited back).
     actions = ["anonymize_selected_orders"]
+    # Narrow enough for a 1280 px screen (a browser test holds it there).
     list_display = (
         short_id,
-        "created_at",
+        compact_datetime("created_at", "created"),
         "status",
         "payment",
         "shipping",
-        "customer_email",
+        truncated("customer_email", "customer email"),
         "anonymized",
         "can_be_anonymized",
     )
+    cannot_act_reason = "Cannot be anonymized now (see the last column)"
     list_filter = ("status", "payment", "shipping", "anonymized", CanBeAnonymizedFilter)
     date_hierarchy = "created_at"
     # get_search_results below decides how each term is matched; these only
@@ -229,6 +248,10 @@ class OrderAdmin(ReadOnlyListAdmin):
     @admin.display(description="can be anonymized")
     def can_be_anonymized(self, order):
         return CAN_BE_ANONYMIZED[order.anonymization_block]
+
+    def can_act_on(self, order) -> bool:
+        # The action changes only what the rule allows now: no box for the rest.
+        return order.anonymization_block is None
 
     def has_anonymize_permission(self, request):
         return request.user.has_perm("orders.anonymize_order")

@@ -25,11 +25,15 @@ from core.batches import (
 from core.errors import (
     NOT_FOUND_TITLE,
     ORDER_NOT_ELIGIBLE_DETAIL,
+    ORDER_NOT_ELIGIBLE_PLAIN,
     ORDER_NOT_FOUND_DETAIL,
+    ORDER_NOT_FOUND_PLAIN,
     ORDER_ON_HOLD_DETAIL,
+    ORDER_ON_HOLD_PLAIN,
     ORDERS_TITLE,
     BatchRefused,
     Problem,
+    order_state_words,
 )
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
 from core.masking import mask, value_flags
@@ -71,6 +75,7 @@ def order_problem_not_found(order_id) -> Problem:
         title=NOT_FOUND_TITLE,
         detail=ORDER_NOT_FOUND_DETAIL.format(id=order_id),
         meta={"order_id": str(order_id)},
+        plain=ORDER_NOT_FOUND_PLAIN,
     )
 
 
@@ -81,6 +86,9 @@ def order_problem_not_eligible(order_id, *, status, payment, shipping) -> Proble
         title=ORDERS_TITLE,
         detail=ORDER_NOT_ELIGIBLE_DETAIL.format(status=status, payment=payment, shipping=shipping),
         meta={"order_id": str(order_id)},
+        plain=ORDER_NOT_ELIGIBLE_PLAIN.format(
+            state=order_state_words(status=status, payment=payment, shipping=shipping)
+        ),
     )
 
 
@@ -91,6 +99,7 @@ def order_problem_on_hold(order_id, hold: LegalHold) -> Problem:
         title=ORDERS_TITLE,
         detail=ORDER_ON_HOLD_DETAIL.format(until=hold.until, reason=hold.reason),
         meta={"order_id": str(order_id), "legal_hold_id": str(hold.pk), "legal_hold_until": hold.until},
+        plain=ORDER_ON_HOLD_PLAIN.format(until=hold.until, reason=hold.reason),
     )
 
 
@@ -303,11 +312,16 @@ def legal_hold_place(
             changed_fields={order.pk: ["legal_hold"]},
             at=hold.created_at,
             action=AuditAction.HOLD_PLACED,
+            note=reason,
         )
     return hold
 
 
-def legal_hold_release(*, hold_id, actor: Actor, via: Interface) -> LegalHold:
+def legal_hold_release(*, hold_id, reason: str, actor: Actor, via: Interface) -> LegalHold:
+    """End a hold now; its audit record keeps who released it and why (staff's words)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Releasing a legal hold needs a reason.")
     with transaction.atomic():
         hold = LegalHold.objects.select_for_update().get(pk=hold_id)
         if hold.released_at is None:
@@ -321,5 +335,6 @@ def legal_hold_release(*, hold_id, actor: Actor, via: Interface) -> LegalHold:
                 changed_fields={hold.order_id: ["legal_hold"]},
                 at=hold.released_at,
                 action=AuditAction.HOLD_RELEASED,
+                note=reason,
             )
     return hold

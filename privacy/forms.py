@@ -116,7 +116,29 @@ class LegalHoldForm(forms.Form):
         return ends_on
 
 
-class AuditFilterForm(forms.Form):
+class LegalHoldReleaseForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the hold released?",
+        max_length=255,
+        help_text="Kept in the audit trail. For example: chargeback window closed, case settled. "
+        "Not the customer's name or email.",
+        error_messages={"required": "Give the reason the hold no longer applies."},
+    )
+
+
+class DateRangeForm(forms.Form):
+    """A filter form with `date_from` and `date_to` (whole days, both included)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
+        # Reversed dates would silently match nothing; say so instead of showing an empty list.
+        if date_from and date_to and date_from > date_to:
+            self.add_error("date_to", "“To” is before “From”; swap the dates.")
+        return cleaned
+
+
+class AuditFilterForm(DateRangeForm):
     actor = forms.CharField(label="Actor (username or Key-…)", required=False, max_length=150)
     interface = forms.ChoiceField(
         label="Interface", required=False, choices=[("", "any")] + list(Interface.choices)
@@ -126,13 +148,48 @@ class AuditFilterForm(forms.Form):
     record_id = forms.UUIDField(label="Record id", required=False)
     batch_id = forms.UUIDField(label="Batch id", required=False)
 
-    def clean(self):
-        cleaned = super().clean()
-        date_from, date_to = cleaned.get("date_from"), cleaned.get("date_to")
-        # Reversed dates would silently match nothing; say so instead of showing an empty trail.
-        if date_from and date_to and date_from > date_to:
-            self.add_error("date_to", "“To” is before “From”; swap the dates.")
-        return cleaned
+
+BAD_DATE = "Not a date: use the date picker, or type it as YYYY-MM-DD."
+
+
+def _day(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": BAD_DATE},
+    )
+
+
+class UsageFilterForm(DateRangeForm):
+    """The usage browser's filters, in people's terms; the view hands them to the API's FilterSet."""
+
+    code = forms.CharField(label="Code (any case)", required=False, max_length=255)
+    email = forms.CharField(label="Email (exact, any case)", required=False, max_length=255)
+    customer_id = forms.UUIDField(
+        label="Customer id", required=False, widget=forms.TextInput(attrs={"placeholder": "UUID"})
+    )
+    order_id = forms.UUIDField(
+        label="Order id", required=False, widget=forms.TextInput(attrs={"placeholder": "UUID"})
+    )
+    id = forms.UUIDField(
+        label="Usage id", required=False, widget=forms.TextInput(attrs={"placeholder": "UUID"})
+    )
+    date_from = _day("Used from (UTC day)")
+    date_to = _day("Used to (UTC day)")
+    anonymized = forms.ChoiceField(
+        label="Anonymized", required=False, choices=[("", "either"), ("true", "yes"), ("false", "no")]
+    )
+
+    def filterset_data(self) -> dict[str, str]:
+        """The filled-in filters as the FilterSet's (and the API's) names: From/To are whole days."""
+        data = self.cleaned_data
+        names = {"date_from": "used_on_ge", "date_to": "used_on_le"}
+        return {
+            names.get(name, name): value.isoformat() if hasattr(value, "isoformat") else str(value)
+            for name, value in data.items()
+            if value not in (None, "")
+        }
 
 
 class JobFilterForm(forms.Form):

@@ -44,7 +44,8 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     ),
     # An item keeps the record's id; its reason is written from statuses, a hold's reason or the officer's.
     "erasure.ErasureRequestItem": frozenset({"record_type", "state", "wait_reason", "reason"}),
-    "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields"}),
+    # note: staff's words (a hold's release reason), as LegalHold.reason.
+    "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields", "note"}),
     # A job's params hold ids and cut-off dates; its error, a domain message or an exception's name.
     "core.Job": frozenset({"kind", "status", "actor", "interface", "params", "error"}),
 }

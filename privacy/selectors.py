@@ -5,21 +5,32 @@ Each selector costs a fixed number of queries, whatever the number of rows.
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, F, Q
+from django.db.models import Count, DateField, F, Max, Min, Q, Subquery
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from core.batches import Review
 from core.errors import Problem
-from core.models import AuditRecord, Job, JobStatus
+from core.formats import format_json_value, format_money
+from core.models import AuditAction, AuditRecord, ErasureRequest, Interface, Job, JobStatus, RecordType
 from epcc.documents.orders import orders_documents
 from epcc.documents.usages import usages_documents
 from erasure.services import WAITING_STATUSES_REASON
 from erasure.subjects import Subject, subject_of_query, subject_orders, subject_usages
-from orders.models import AnonymizationBlock, LegalHold, Order, under_hold
+from orders.models import (
+    ADDRESS_PERSONAL_FIELDS,
+    ORDER_PERSONAL_FIELDS,
+    AnonymizationBlock,
+    LegalHold,
+    Order,
+    under_hold,
+)
 from orders.services import orders_anonymization_review
-from promotions.models import CodeUsage
+from privacy.models import BacklogSnapshot
+from privacy.personal_data import PERSONAL
+from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 from promotions.services import usages_anonymization_review
 
 # More than this many orders or usages for one search is not one person; the
@@ -185,12 +196,10 @@ class Dashboard:
     orders_anonymized: int
     usages_total: int
     usages_anonymized: int
-    recent: list[AuditRecord]
     holds_shown: int = 20
 
 
 DASHBOARD_HOLDS_SHOWN = 20
-DASHBOARD_RECENT_SHOWN = 15
 
 
 def dashboard() -> Dashboard:
@@ -219,12 +228,7 @@ def dashboard() -> Dashboard:
     not_yet = [StatusCount(g["status"], g["payment"], g["shipping"], count=g["count"]) for g in refused]
     not_yet.sort(key=lambda row: -row.count)
     usages = CodeUsage.objects.aggregate(total=Count("pk"), anonymized=Count("pk", filter=Q(anonymized=True)))
-    holds = list(
-        LegalHold.objects.active()
-        .only("id", "order_id", "reason", "ends_on", "created_at")
-        .order_by(F("ends_on").asc(nulls_last=True), "-created_at")[:DASHBOARD_HOLDS_SHOWN]
-    )
-    recent = list(AuditRecord.objects.order_by("-at", "-id")[:DASHBOARD_RECENT_SHOWN])
+    holds = list(legal_holds_in_force()[:DASHBOARD_HOLDS_SHOWN])
     return Dashboard(
         waiting=blocks.get(None, 0),
         not_yet=not_yet,
@@ -236,7 +240,6 @@ def dashboard() -> Dashboard:
         orders_anonymized=blocks.get(AnonymizationBlock.ANONYMIZED, 0),
         usages_total=usages["total"],
         usages_anonymized=usages["anonymized"],
-        recent=recent,
         holds_shown=DASHBOARD_HOLDS_SHOWN,
     )
 
@@ -296,3 +299,287 @@ def job_counts() -> JobCounts:
         }
     )
     return JobCounts(**counts)
+
+
+def legal_holds_in_force():
+    """Every legal hold in force, ending soonest first (no end last), newest placed first."""
+    return (
+        LegalHold.objects.active()
+        .select_related("created_by")
+        .order_by(F("ends_on").asc(nulls_last=True), "-created_at", "id")
+    )
+
+
+# Recent activity is grouped among this many newest audit records: a bounded read
+# however large the trail, so one batch of a million records counts as "500+".
+RECENT_ACTIVITY_WINDOW = 500
+RECENT_ACTIVITY_GROUPS = 10
+
+
+@dataclass
+class ActivityGroup:
+    """The audit records of one erasure request, or of one batch outside any request."""
+
+    at: datetime  # the newest record's time
+    action: str
+    actor: str
+    interface: str
+    erasure_request: ErasureRequest | None
+    batch_id: uuid.UUID | None
+    counts: dict[str, int]  # record type -> records (within the window)
+    notes: list[str] = field(default_factory=list)
+    partial: bool = False  # the group reaches past the window: its counts are a lower bound
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def action_label(self) -> str:
+        return AuditAction(self.action).label
+
+    @property
+    def interface_label(self) -> str:
+        return Interface(self.interface).label
+
+
+def recent_activity(
+    window: int = RECENT_ACTIVITY_WINDOW, groups: int = RECENT_ACTIVITY_GROUPS
+) -> list[ActivityGroup]:
+    """The newest activity, one row per erasure request (or per batch outside a request).
+
+    Two queries: the window's records grouped in SQL, then the requests named.
+    """
+    newest = AuditRecord.objects.order_by("-at", "-id").values("pk")[:window]
+    rows = list(
+        AuditRecord.objects.filter(pk__in=Subquery(newest))
+        .values("erasure_request", "batch_id", "action", "actor", "interface", "record_type", "note")
+        .annotate(newest=Max("at"), oldest=Min("at"), count=Count("pk"))
+        .order_by()
+    )
+    edge = min((row["oldest"] for row in rows), default=None)
+    full = sum(row["count"] for row in rows) >= window
+    found: dict = {}
+    for row in sorted(rows, key=lambda row: row["newest"], reverse=True):
+        key = row["erasure_request"] or row["batch_id"]
+        group = found.get(key)
+        if group is None:
+            group = found[key] = ActivityGroup(
+                at=row["newest"],
+                action=row["action"],
+                actor=row["actor"],
+                interface=row["interface"],
+                erasure_request=row["erasure_request"],
+                batch_id=None if row["erasure_request"] else row["batch_id"],
+                counts={},
+            )
+        group.counts[row["record_type"]] = group.counts.get(row["record_type"], 0) + row["count"]
+        if row["note"] and row["note"] not in group.notes:
+            group.notes.append(row["note"])
+        group.partial = group.partial or (full and row["oldest"] == edge)
+    chosen = list(found.values())[:groups]
+    requests = ErasureRequest.objects.in_bulk([g.erasure_request for g in chosen if g.erasure_request])
+    for group in chosen:
+        group.erasure_request = requests.get(group.erasure_request)
+        # Orders first, as the receipt lists them.
+        group.counts = dict(sorted(group.counts.items(), key=lambda pair: pair[0] != RecordType.ORDER))
+    return chosen
+
+
+CHART_WEEKS = 12
+
+
+@dataclass
+class WeekPoint:
+    start: date  # the week's Monday
+    anonymized: int  # orders and usages anonymized that week (audit records)
+    backlog: int | None  # orders waiting at the week's end (its last snapshot); None: not recorded
+    live: bool = False  # the backlog is the live figure, not a snapshot
+
+
+@dataclass
+class ActivityChart:
+    weeks: list[WeekPoint]
+    first_snapshot: date | None
+
+
+def activity_chart(
+    weeks: int = CHART_WEEKS, today: date | None = None, *, live_backlog: int | None = None
+) -> ActivityChart:
+    """Anonymizations per week and the backlog at each week's end, for the last `weeks` weeks.
+
+    Anonymizations are counted from the audit trail (a range of its `at` index);
+    the backlog is each week's last daily snapshot (privacy.backlog), the current
+    week's being today's live figure when none is recorded yet.
+    """
+    today = today or timezone.localdate()
+    this_monday = today - timedelta(days=today.weekday())
+    first_monday = this_monday - timedelta(weeks=weeks - 1)
+    zone = timezone.get_current_timezone()
+    anonymized = dict(
+        AuditRecord.objects.filter(
+            action=AuditAction.ANONYMIZE, at__gte=datetime.combine(first_monday, time.min, tzinfo=zone)
+        )
+        .annotate(week=TruncWeek("at", output_field=DateField()))
+        .values("week")
+        .annotate(count=Count("pk"))
+        .order_by()
+        .values_list("week", "count")
+    )
+    snapshots = list(
+        BacklogSnapshot.objects.filter(day__gte=first_monday)
+        .order_by("day")
+        .values_list("day", "waiting_orders")
+    )
+    backlog = {}
+    for day, waiting in snapshots:  # ascending: each week keeps its last day's figure
+        backlog[day - timedelta(days=day.weekday())] = waiting
+    points = [
+        WeekPoint(
+            start=first_monday + timedelta(weeks=n),
+            anonymized=anonymized.get(first_monday + timedelta(weeks=n), 0),
+            backlog=backlog.get(first_monday + timedelta(weeks=n)),
+        )
+        for n in range(weeks)
+    ]
+    if live_backlog is not None:
+        points[-1].backlog, points[-1].live = live_backlog, True
+    first = BacklogSnapshot.objects.order_by("day").values_list("day", flat=True).first()
+    return ActivityChart(weeks=points, first_snapshot=first)
+
+
+@dataclass
+class ReportField:
+    label: str
+    value: str
+    personal: bool
+
+
+@dataclass
+class ReportRecord:
+    """One record of a subject access report: its fields as people read them."""
+
+    kind: str  # "Order" or "Code usage"
+    id: uuid.UUID
+    anonymized: bool
+    fields: list[ReportField]
+    sections: list[tuple[str, list[ReportField]]] = field(default_factory=list)  # addresses, attributes
+    items: list = field(default_factory=list)  # an order's items, as (name, sku, quantity, unit price)
+
+
+@dataclass
+class PersonReport:
+    query: str
+    orders: list[ReportRecord]
+    usages: list[ReportRecord]
+
+
+def _report_fields(record, names, personal: frozenset, labels: dict | None = None) -> list[ReportField]:
+    labels = labels or {}
+    fields = []
+    for name in names:
+        value = getattr(record, name)
+        if value is None or value == "":
+            continue
+        if isinstance(value, datetime):
+            value = timezone.localtime(value).strftime("%Y-%m-%d %H:%M %Z")
+        fields.append(
+            ReportField(
+                label=labels.get(name, name.replace("_", " ")).capitalize(),
+                value=str(value),
+                personal=name in personal,
+            )
+        )
+    return fields
+
+
+def person_report(query: str) -> PersonReport:
+    """Everything held about the person, record by record, as a readable report (the JSON
+    export's companion): which fields are personal is read from privacy.personal_data.
+
+    Five queries: orders, their addresses, custom attributes and items, then usages.
+    """
+    query = (query or "").strip()
+    subject = subject_of_query(query) if search_kind(query) else None
+    if subject is None:
+        return PersonReport(query=query, orders=[], usages=[])
+    orders = (
+        subject_orders(subject)
+        .order_by("-created_at", "id")
+        .prefetch_related("addresses", "custom_attributes", "items")
+    )
+    usages = subject_usages(subject).select_related("promotion").order_by("-used_on", "id")
+    order_personal = PERSONAL["orders.Order"]
+    address_personal = PERSONAL["orders.OrderAddress"]
+    report = PersonReport(query=query, orders=[], usages=[])
+    for order in orders:
+        fields = _report_fields(
+            order,
+            (
+                "created_at",
+                "status",
+                "payment",
+                "shipping",
+                "customer_id",
+                "account_id",
+                *ORDER_PERSONAL_FIELDS,
+            ),
+            order_personal,
+        )
+        fields.append(
+            ReportField("Total (with tax)", format_money(order.with_tax, order.currency), personal=False)
+        )
+        sections = [
+            (
+                f"{address.get_kind_display()} address",
+                _report_fields(address, ADDRESS_PERSONAL_FIELDS, address_personal),
+            )
+            for address in order.addresses.all()
+        ]
+        attributes = [
+            ReportField(
+                attribute.name.replace("_", " ").capitalize(), format_json_value(attribute.value), True
+            )
+            for attribute in order.custom_attributes.all()
+            if format_json_value(attribute.value)
+        ]
+        if attributes:
+            sections.append(("Custom attributes", attributes))
+        report.orders.append(
+            ReportRecord(
+                kind="Order",
+                id=order.pk,
+                anonymized=order.anonymized,
+                fields=fields,
+                sections=[(title, rows) for title, rows in sections if rows],
+                items=[
+                    (
+                        item.name,
+                        item.sku,
+                        item.quantity,
+                        format_money(item.unit_amount, item.currency or order.currency),
+                    )
+                    for item in order.items.all()
+                ],
+            )
+        )
+    usage_personal = PERSONAL["promotions.CodeUsage"]
+    for usage in usages:
+        fields = [ReportField("Promotion", usage.promotion.name, personal=False)]
+        fields += _report_fields(
+            usage,
+            (
+                "code",
+                "used_on",
+                "times_used",
+                "order_id",
+                "customer_id",
+                "account_id",
+                *USAGE_PERSONAL_FIELDS,
+            ),
+            usage_personal,
+        )
+        report.usages.append(
+            ReportRecord(kind="Code usage", id=usage.pk, anonymized=usage.anonymized, fields=fields)
+        )
+    return report

@@ -1,6 +1,7 @@
 """The procrastinate tasks of the privacy app (found by procrastinate's Django app: every app's tasks.py).
 
-`privacy.retention_run` starts the retention run's jobs
+`privacy.backlog_snapshot` records the day's backlog of eligible records every hour (the
+dashboard's chart). `privacy.retention_run` starts the retention run's jobs
 (privacy.retention.retention_scheduled_start). It runs on the schedule
 RETENTION_SCHEDULE sets (a cron line; empty, the default, leaves it off), and
 never twice at once: a queueing lock keeps at most one waiting, a lock one
@@ -13,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connections
 from procrastinate.contrib.django import app
 
+from privacy.backlog import backlog_snapshot_take
 from privacy.retention import retention_scheduled_start
 
 RETENTION_TASK = "privacy.retention_run"
@@ -42,3 +44,16 @@ def retention_schedule_register(cron: str) -> bool:
 
 
 retention_schedule_register(settings.RETENTION_SCHEDULE)
+
+
+# Every hour: the day's last run leaves that day's closing figure, and a worker
+# stopped for part of a day still records the day.
+@app.periodic(cron="55 * * * *", periodic_id="backlog_snapshot")
+@app.task(name="privacy.backlog_snapshot", queueing_lock="privacy.backlog_snapshot")
+def backlog_snapshot(timestamp: int) -> None:
+    # Sync tasks run in a worker thread: each run takes a fresh connection and gives it back.
+    close_old_connections()
+    try:
+        backlog_snapshot_take()
+    finally:
+        connections.close_all()

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -47,26 +47,33 @@ from erasure.services import (
 from erasure.subjects import subject_of_query
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place, legal_hold_release
+from privacy.charts import chart_geometry
 from privacy.forms import (
     AuditFilterForm,
     ErasureStartForm,
     ItemExcludeForm,
     JobFilterForm,
     LegalHoldForm,
+    LegalHoldReleaseForm,
     PersonSearchForm,
     RequestCancelForm,
     RequestCloseForm,
     RequestExtendForm,
     RequestFilterForm,
+    UsageFilterForm,
 )
 from privacy.selectors import (
+    activity_chart,
     audit_records,
     dashboard,
     job_counts,
     jobs,
+    legal_holds_in_force,
     order_with_holds,
     person_export,
     person_records,
+    person_report,
+    recent_activity,
 )
 from promotions.models import CodeUsage
 
@@ -134,15 +141,34 @@ class FilteredListMixin(ForgivingPaginationMixin):
         return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
 
 
+class DropEmptyParametersMixin:
+    """A GET form sends its empty fields too (`?code=&email=...`): answer with the same list at
+    the URL without them, so addresses stay short, readable and shareable."""
+
+    def get(self, request, *args, **kwargs):
+        kept = QueryDict(mutable=True)
+        for name, values in request.GET.lists():
+            if filled := [value for value in values if value != ""]:
+                kept.setlist(name, filled)
+        if kept != request.GET:
+            return redirect(f"{request.path}?{kept.urlencode()}" if kept else request.path)
+        return super().get(request, *args, **kwargs)
+
+
 class DashboardView(PrivacyPageMixin, TemplateView):
     template_name = "privacy/dashboard.html"
 
     def get_context_data(self, **kwargs):
+        figures = dashboard()
+        weeks = activity_chart(live_backlog=figures.waiting)
         return super().get_context_data(
-            dashboard=dashboard(),
+            dashboard=figures,
             job_counts=job_counts(),
             request_counts=erasure_request_counts(),
             search_form=PersonSearchForm(),
+            activity=recent_activity(),
+            chart=chart_geometry(weeks),
+            chart_data=weeks,
             **kwargs,
         )
 
@@ -193,6 +219,20 @@ class PersonExportView(PrivacyPageMixin, View):
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="personal-data-{stamp}.json"'
         return response
+
+
+class PersonReportView(PrivacyPageMixin, View):
+    """Everything held about the person as a readable, printable page: the JSON export's companion."""
+
+    def get(self, request):
+        form = PersonSearchForm(request.GET)
+        if not form.is_valid():
+            return redirect("privacy:search")
+        return render(
+            request,
+            "privacy/report.html",
+            {"report": person_report(form.cleaned_data["q"]), "generated_at": timezone.now()},
+        )
 
 
 def _preview(request, form: ErasureStartForm, person, *, status=200, **extra):
@@ -285,7 +325,7 @@ def _erasure_request(pk) -> ErasureRequest:
         raise Http404("No such erasure request") from None
 
 
-class RequestListView(PrivacyPageMixin, FilteredListMixin, ListView):
+class RequestListView(PrivacyPageMixin, DropEmptyParametersMixin, FilteredListMixin, ListView):
     """Erasure requests, newest first, by status; overdue and due-within-7-days marked."""
 
     template_name = "privacy/requests.html"
@@ -460,18 +500,53 @@ class LegalHoldPlaceView(PrivacyPageMixin, View):
 
 
 class LegalHoldReleaseView(PrivacyPageMixin, View):
+    """Releasing a hold is a step of its own: the hold, the reason asked for, then the release."""
+
     permission_required = HOLD_RELEASE_PERMISSIONS
 
+    def get(self, request, pk):
+        return self._page(request, _hold(pk), LegalHoldReleaseForm())
+
     def post(self, request, pk):
-        try:
-            hold = legal_hold_release(hold_id=pk, actor=Actor.for_user(request.user), via=Interface.WEB)
-        except LegalHold.DoesNotExist:
-            raise Http404("No such legal hold") from None
-        messages.success(request, "Legal hold released.")
+        hold = _hold(pk)
+        form = LegalHoldReleaseForm(request.POST)
+        if not form.is_valid():
+            return self._page(request, hold, form, status=400)
+        hold = legal_hold_release(
+            hold_id=hold.pk,
+            reason=form.cleaned_data["reason"],
+            actor=Actor.for_user(request.user),
+            via=Interface.WEB,
+        )
+        messages.success(request, "Legal hold released; the reason is in the audit trail.")
         return redirect("privacy:order", pk=hold.order_id)
 
+    def _page(self, request, hold, form, status=200):
+        if hold.released_at is not None:
+            messages.info(request, "This legal hold was already released.")
+            return redirect("privacy:order", pk=hold.order_id)
+        return render(request, "privacy/hold_release.html", {"hold": hold, "form": form}, status=status)
 
-class AuditTrailView(PrivacyPageMixin, FilteredListMixin, ListView):
+
+def _hold(pk) -> LegalHold:
+    try:
+        return LegalHold.objects.select_related("created_by").get(pk=pk)
+    except LegalHold.DoesNotExist:
+        raise Http404("No such legal hold") from None
+
+
+class LegalHoldListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+    """Every legal hold in force, ending soonest first, page by page."""
+
+    template_name = "privacy/holds.html"
+    context_object_name = "holds"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return legal_holds_in_force()
+
+
+class AuditTrailView(PrivacyPageMixin, DropEmptyParametersMixin, FilteredListMixin, ListView):
     """The audit trail, filtered by actor, interface, dates and record id."""
 
     template_name = "privacy/audit.html"
@@ -483,7 +558,7 @@ class AuditTrailView(PrivacyPageMixin, FilteredListMixin, ListView):
         return audit_records(**filters)
 
 
-class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
+class UsageListView(PrivacyPageMixin, DropEmptyParametersMixin, ForgivingPaginationMixin, ListView):
     """Code usages across every promotion, filtered by the API's own FilterSet, newest first."""
 
     template_name = "privacy/usages.html"
@@ -492,20 +567,25 @@ class UsageListView(PrivacyPageMixin, ForgivingPaginationMixin, ListView):
 
     def get_queryset(self):
         usages = CodeUsage.objects.select_related("promotion").order_by("-used_on", "-id")
-        self.filterset = CodeUsageFilterSet(self.request.GET or None, queryset=usages)
-        if self.filterset.is_bound and not self.filterset.is_valid():
+        self.filter_form = UsageFilterForm(self.request.GET or None)
+        if not self.filter_form.is_bound:
+            return usages
+        if not self.filter_form.is_valid():
             return usages.none()
-        return self.filterset.qs
+        filterset = CodeUsageFilterSet(self.filter_form.filterset_data(), queryset=usages)
+        if not filterset.is_valid():
+            for name, errors in filterset.errors.items():
+                self.filter_form.add_error(None, f"{name}: {' '.join(errors)}")
+            return usages.none()
+        return filterset.qs
 
     def get_context_data(self, **kwargs):
         query = self.request.GET.copy()
         query.pop("page", None)
-        return super().get_context_data(
-            filter_form=usage_filter_form(self.filterset), query=query.urlencode(), **kwargs
-        )
+        return super().get_context_data(filter_form=self.filter_form, query=query.urlencode(), **kwargs)
 
 
-class JobListView(PrivacyPageMixin, FilteredListMixin, ListView):
+class JobListView(PrivacyPageMixin, DropEmptyParametersMixin, FilteredListMixin, ListView):
     """Every job, newest first: what it does, who started it and how, how far it got."""
 
     template_name = "privacy/jobs.html"
@@ -587,20 +667,6 @@ class JobRetryView(PrivacyPageMixin, View):
         else:
             messages.success(request, JOB_RETRIED)
         return redirect("privacy:job", pk=pk)
-
-
-def usage_filter_form(filterset):
-    """The FilterSet's own form, with hints a person needs and the API does not."""
-    form = filterset.form
-    for name, field in form.fields.items():
-        if name.startswith("used_on"):
-            field.widget.attrs.setdefault("placeholder", "YYYY-MM-DD or ISO datetime")
-        elif name in ("id", "customer_id", "order_id"):
-            field.widget.attrs.setdefault("placeholder", "UUID")
-    if "anonymized" in form.fields:
-        # django-filter's "Unknown" reads as a state; here it means "either".
-        form.fields["anonymized"].widget.choices = (("unknown", "either"), ("true", "yes"), ("false", "no"))
-    return form
 
 
 class LogoutView(auth_views.LogoutView):

@@ -6,14 +6,17 @@ Usages mirror EPCC and are read-only here; only the anonymize action, through
 
 from django.contrib import admin
 from django.db.models import Count, Q
+from django.utils.html import format_html
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
 from core.admin_lists import (
     ReadOnlyListAdmin,
+    compact_datetime,
     email_equals,
     looks_like_email,
     parse_uuid,
     short_id,
+    truncated,
     uuid_equals,
 )
 from core.models import Interface, RecordType
@@ -48,6 +51,12 @@ USAGES = AnonymizationTarget(
 )
 
 
+@admin.display(description="promotion", ordering="promotion__name")
+def truncated_promotion(usage):
+    name = usage.promotion.name
+    return format_html('<span class="truncate" title="{}">{}</span>', name, name)
+
+
 class PromotionCodeInline(admin.TabularInline):
     model = PromotionCode
     fields = ("code", "created_at")
@@ -72,7 +81,17 @@ class PromotionAdmin(admin.ModelAdmin):
 @admin.register(CodeUsage)
 class CodeUsageAdmin(ReadOnlyListAdmin):
     actions = ["anonymize_selected_code_usages"]
-    list_display = (short_id, "used_on", "code", "promotion", "customer_email", "times_used", "anonymized")
+    # Narrow enough for a 1280 px screen (a browser test holds it there).
+    list_display = (
+        short_id,
+        compact_datetime("used_on", "used on"),
+        truncated("code", "code"),
+        truncated_promotion,
+        truncated("customer_email", "customer email"),
+        "times_used",
+        "anonymized",
+    )
+    cannot_act_reason = "Already anonymized"
     list_select_related = ("promotion",)
     list_filter = ("anonymized", "promotion")
     date_hierarchy = "used_on"
@@ -94,6 +113,9 @@ class CodeUsageAdmin(ReadOnlyListAdmin):
         # A code: through its (few) PromotionCode rows, so the usage indexes
         # that lead with promotion_code serve the search.
         return queryset.filter(promotion_code__in=PromotionCode.objects.named(term)), False
+
+    def can_act_on(self, usage) -> bool:
+        return not usage.anonymized
 
     def has_anonymize_permission(self, request):
         return request.user.has_perm("promotions.anonymize_codeusage")

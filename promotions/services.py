@@ -20,7 +20,7 @@ from core.batches import (
     in_key_order,
     unique_uuids,
 )
-from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, BatchRefused, Problem
+from core.errors import NOT_FOUND_TITLE, USAGE_NOT_FOUND_DETAIL, USAGE_NOT_FOUND_PLAIN, BatchRefused, Problem
 from core.lookups import Ids  # registers __in_array: one array parameter, not 1000
 from core.masking import mask, value_flags
 from core.models import ErasureRequest, Interface, RecordType
@@ -36,6 +36,7 @@ def usage_problem_not_found(usage_id) -> Problem:
         title=NOT_FOUND_TITLE,
         detail=USAGE_NOT_FOUND_DETAIL.format(id=usage_id),
         meta={"usage_id": str(usage_id)},
+        plain=USAGE_NOT_FOUND_PLAIN,
     )
 
 

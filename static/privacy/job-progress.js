@@ -13,6 +13,11 @@
     if (element) element.textContent = value;
   }
 
+  // Thousands separators, as the server-rendered page writes them (USE_THOUSAND_SEPARATOR).
+  function number(value) {
+    return Number(value).toLocaleString("en-US");
+  }
+
   function show(id, visible) {
     var element = document.getElementById(id);
     if (element) element.hidden = !visible;
@@ -51,14 +56,14 @@
     } else {
       bar.max = Math.max(progress.total, 1);
       bar.value = progress.status === "done" && progress.total === 0 ? 1 : progress.done;
-      text("job-total", String(progress.total));
+      text("job-total", number(progress.total));
     }
-    text("job-done", String(progress.done));
-    text("job-rate", progress.rate ? Math.round(progress.rate) + " records/s" : "rate not known yet");
+    text("job-done", number(progress.done));
+    text("job-rate", progress.rate ? number(Math.round(progress.rate)) + " records/s" : "rate not known yet");
     text("job-left", progress.seconds_left === null ? "time left not known yet" : duration(progress.seconds_left));
-    text("job-changed", String(progress.changed));
-    text("job-unchanged", String(progress.unchanged));
-    text("job-refused", String(progress.refused));
+    text("job-changed", number(progress.changed));
+    text("job-unchanged", number(progress.unchanged));
+    text("job-refused", number(progress.refused));
     var status = document.getElementById("job-status");
     status.textContent = FINISHED[progress.status] || ACTIVE[progress.status] || progress.status;
     status.setAttribute("data-status", progress.status);

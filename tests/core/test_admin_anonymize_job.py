@@ -23,6 +23,7 @@ from promotions.models import CodeUsage
 from tests.core.changelist import (
     ANONYMIZE_ORDERS,
     ANONYMIZE_USAGES,
+    ERASURE_REFERENCE,
     ORDERS_URL,
     USAGES_URL,
     choose_action,
@@ -58,6 +59,7 @@ def select_all(client, url, action, first_id, **extra):
             "select_across": "1",
             "index": "0",
             "post": "yes",
+            **ERASURE_REFERENCE,
             **extra,
         },
     )
@@ -73,7 +75,8 @@ def test_a_select_all_beyond_one_chunk_starts_a_job_and_opens_its_page(officer_c
     assert response["Location"] == f"/privacy/jobs/{job.pk}/"
     assert (job.kind, job.status, job.total, job.planned) == ("orders.anonymize", JobStatus.QUEUED, 10, True)
     assert (job.started_by, job.actor, job.interface) == (officer, officer.username, Interface.ADMIN)
-    assert job.params == {"erasure_request": None, "admin_history": True}
+    erasure_request = ErasureRequest.objects.get(reference=ERASURE_REFERENCE["erasure_reference"])
+    assert job.params == {"erasure_request": str(erasure_request.pk), "admin_history": True}
     chunks = list(JobChunk.objects.filter(job=job).order_by("number").values_list("ids", flat=True))
     assert [len(ids) for ids in chunks] == [4, 4, 2]
     # In primary-key order, each id once: the order the service locks them in.

@@ -241,6 +241,7 @@ def test_an_admin_select_all_is_finished_by_a_worker_one_audit_record_and_histor
             "select_across": "1",
             "index": "0",
             "post": "yes",
+            "erasure_reference": "ADMIN-TICKET-1",
             "selected_count": "40",
         },
     )

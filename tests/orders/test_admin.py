@@ -128,9 +128,9 @@ def test_the_confirmation_page_lists_what_will_and_will_not_be_anonymized(office
     assert "shipping_address: 12 fields" in will
     wont = section(html, "refused")
     assert str(mixed_selection["refused"].pk) in wont
-    assert "Order has status: order:complete, payment:paid, shipping:unfulfilled" in wont
+    assert "this order is still open (complete, paid, not shipped)" in wont
     assert str(mixed_selection["held"].pk) in wont
-    assert "Order is under legal hold until" in wont and "Chargeback window" in wont
+    assert "Not while the legal hold lasts" in wont and "Chargeback window" in wont
     assert str(mixed_selection["already"].pk) in section(html, "already")
     assert "Anonymize the 1 eligible only" in html
     assert "Go back" in html

@@ -7,7 +7,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from core.errors import ORDER_NOT_ELIGIBLE_DETAIL, BatchRefused
-from core.models import AuditRecord, Interface
+from core.models import AuditAction, AuditRecord, Interface
 from orders.models import (
     ANONYMIZABLE,
     BILLING_ADDRESS_FIELDS,
@@ -273,8 +273,41 @@ def test_legal_hold_refuses_until_released(make_order, actor):
     assert "Chargeback window" in problem.detail and ends.isoformat() in problem.detail
     assert problem.meta["order_id"] == str(order.pk)
 
-    legal_hold_release(hold_id=hold.pk, actor=actor, via=Interface.WEB)
+    legal_hold_release(hold_id=hold.pk, reason="Case closed", actor=actor, via=Interface.WEB)
     assert orders_anonymize(order_ids=[order.pk], actor=actor, via=Interface.API).changed == [order.pk]
+
+
+def test_a_hold_release_needs_a_reason_and_its_audit_record_keeps_it(make_order, actor):
+    order = make_order()
+    hold = legal_hold_place(order_id=order.pk, reason="Tax", ends_on=None, actor=actor, via=Interface.WEB)
+
+    with pytest.raises(ValueError, match="needs a reason"):
+        legal_hold_release(hold_id=hold.pk, reason=" ", actor=actor, via=Interface.WEB)
+    hold.refresh_from_db()
+    assert hold.released_at is None
+    legal_hold_release(hold_id=hold.pk, reason="Audit closed", actor=actor, via=Interface.WEB)
+
+    notes = dict(AuditRecord.objects.filter(record_id=order.pk).values_list("action", "note"))
+    assert notes == {AuditAction.HOLD_PLACED: "Tax", AuditAction.HOLD_RELEASED: "Audit closed"}
+
+
+def test_a_refusal_says_in_plain_words_what_to_do_and_keeps_epccs_text_for_the_api(make_order, actor):
+    open_order = make_order(status="processing", payment="partially_paid", shipping="unfulfilled")
+    held = make_order()
+    legal_hold_place(order_id=held.pk, reason="Tax", ends_on=None, actor=actor, via=Interface.WEB)
+
+    review = orders_anonymization_review(order_ids=[open_order.pk, held.pk])
+
+    statuses, hold = review.problems[open_order.pk], review.problems[held.pk]
+    assert statuses.detail.startswith("Order has status: order:processing, payment:partially_paid")
+    assert str(statuses) == (
+        "Not yet: this order is still open (being processed, partly paid, not shipped). It can be "
+        "anonymized once it has shipped; to anonymize it sooner, cancel or refund it in EPCC first, "
+        "then try again."
+    )
+    assert hold.detail.startswith("Order is under legal hold until further notice (Tax)")
+    assert str(hold).startswith("Not while the legal hold lasts (until further notice: Tax).")
+    assert "release the hold" in str(hold)
 
 
 def test_a_hold_past_its_end_no_longer_holds(make_order, actor):

@@ -27,10 +27,8 @@ def test_an_officer_places_a_hold_with_a_reason_and_end_date(officer_client, per
     assert response.redirect_chain[-1][0] == order_url(person.eligible)
     html = response.content.decode()
     assert f"Legal hold placed until {ends_on.isoformat()}" in html
-    assert (
-        f"Order is under legal hold until {ends_on.isoformat()} (Chargeback window); "
-        "it may not be anonymized while the hold lasts"
-    ) in html
+    assert f"Not while the legal hold lasts (until {ends_on.isoformat()}: Chargeback window)." in html
+    assert "Order is under legal hold" not in html  # EPCC's text is for the API
     record = AuditRecord.objects.get(action=AuditAction.HOLD_PLACED)
     assert (record.interface, record.actor, record.record_id) == ("web", "officer", person.eligible.pk)
 
@@ -50,25 +48,40 @@ def test_a_hold_needs_a_reason_and_cannot_end_in_the_past(officer_client, person
     assert not LegalHold.objects.exists()
 
 
-def test_releasing_a_hold_makes_the_order_eligible_again(officer_client, person):
+def test_releasing_a_hold_asks_for_a_reason_and_makes_the_order_eligible_again(officer_client, person):
     hold = LegalHold.objects.create(order=person.eligible, reason="Tax retention")
     assert "Tax retention" in officer_client.get(order_url(person.eligible)).content.decode()
+    url = reverse("privacy:hold-release", kwargs={"pk": hold.pk})
 
-    response = officer_client.post(reverse("privacy:hold-release", kwargs={"pk": hold.pk}), follow=True)
+    asked = officer_client.get(url)
+    no_reason = officer_client.post(url, {"reason": "  "})
+    hold.refresh_from_db()
+    assert hold.released_at is None  # neither the page nor a blank reason releases it
+    response = officer_client.post(url, {"reason": "Retention period over"}, follow=True)
 
+    assert asked.status_code == 200 and "Why is the hold released?" in asked.content.decode()
+    assert no_reason.status_code == 400
+    assert "Give the reason the hold no longer applies." in no_reason.content.decode()
     hold.refresh_from_db()
     assert hold.released_at is not None
     html = response.content.decode()
-    assert "Legal hold released." in html
-    assert "under legal hold" not in html
+    assert "Legal hold released" in html
+    assert "legal hold lasts" not in html
     assert response.context["fields"]  # eligible again: fields to mask
-    assert AuditRecord.objects.filter(action=AuditAction.HOLD_RELEASED, interface="web").count() == 1
+    record = AuditRecord.objects.get(action=AuditAction.HOLD_RELEASED, interface="web")
+    assert record.note == "Retention period over"
+    assert person.eligible.customer_email not in str(record.__dict__)
+    # A second release (a stale tab) changes nothing and says so.
+    again = officer_client.get(url, follow=True)
+    assert "already released" in again.content.decode()
+    assert AuditRecord.objects.filter(action=AuditAction.HOLD_RELEASED).count() == 1
 
 
 def test_the_order_page_shows_the_status_refusal(officer_client, person):
     html = officer_client.get(order_url(person.refused)).content.decode()
 
-    assert "order:complete, payment:paid, shipping:unfulfilled" in html
+    assert "still open (complete, paid, not shipped)" in html
+    assert "order:complete" not in html  # EPCC's text is for the API
 
 
 def test_an_unknown_order_or_hold_is_404(officer_client, db):
@@ -76,6 +89,7 @@ def test_an_unknown_order_or_hold_is_404(officer_client, db):
 
     assert officer_client.get(reverse("privacy:order", kwargs={"pk": missing})).status_code == 404
     assert officer_client.post(reverse("privacy:hold-release", kwargs={"pk": missing})).status_code == 404
+    assert officer_client.get(reverse("privacy:hold-release", kwargs={"pk": missing})).status_code == 404
     place = officer_client.post(reverse("privacy:hold-place", kwargs={"pk": missing}), {"reason": "x"})
     assert place.status_code == 404
 

@@ -9,7 +9,7 @@ from core.audit import Actor
 from core.models import AuditRecord, Interface
 from orders.models import LegalHold
 from orders.services import orders_anonymize
-from privacy.selectors import dashboard
+from privacy.selectors import dashboard, recent_activity
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ def test_the_dashboard_figures(orders_in_every_state, make_usage):
     assert (figures.orders_anonymized, figures.orders_total) == (1, 9)
     assert (figures.usages_anonymized, figures.usages_total) == (1, 2)
     assert {hold.reason for hold in figures.holds} == {"Chargeback window", "Litigation"}
-    assert figures.recent[0].action == "anonymize"
+    (latest, *_) = recent_activity()
+    assert latest.action == "anonymize"
 
 
 def test_the_dashboard_page_costs_a_fixed_number_of_queries(
@@ -59,9 +60,10 @@ def test_the_dashboard_page_costs_a_fixed_number_of_queries(
     for _ in range(20):
         LegalHold.objects.create(order=make_order(), reason="More holds")
 
-    # session, user, two of permissions; orders grouped, held orders grouped, usages, holds, audit, jobs,
-    # erasure requests
-    with django_assert_max_num_queries(11):
+    # session, user, two of permissions; orders grouped, held orders grouped, usages, holds, jobs,
+    # erasure requests; recent activity (grouped, its requests); the chart (anonymized by week,
+    # snapshots, first snapshot)
+    with django_assert_max_num_queries(15):
         response = officer_client.get(reverse("privacy:dashboard"))
 
     html = response.content.decode()
@@ -81,7 +83,8 @@ def test_the_usage_browser_filters_with_the_api_filterset_and_pages(
     with django_assert_max_num_queries(8):
         first = officer_client.get(reverse("privacy:usages"), {"code": "summer10"})
     second = officer_client.get(reverse("privacy:usages"), {"code": "summer10", "page": 2})
-    day = officer_client.get(reverse("privacy:usages"), {"used_on": "2024-03-05"})
+    day = officer_client.get(reverse("privacy:usages"), {"date_from": "2024-03-05", "date_to": "2024-03-05"})
+    days = officer_client.get(reverse("privacy:usages"), {"date_from": "2024-03-05", "date_to": "2024-03-07"})
     email = officer_client.get(reverse("privacy:usages"), {"email": "only.me@EXAMPLE.com"})
 
     assert first.context["paginator"].count == 30
@@ -89,19 +92,24 @@ def test_the_usage_browser_filters_with_the_api_filterset_and_pages(
     assert len(second.context["usages"]) == 5
     assert "code=summer10&amp;page=2" in first.content.decode()
     assert [usage.used_on.date().isoformat() for usage in day.context["usages"]] == ["2024-03-05"]
+    assert len(days.context["usages"]) == 3  # both ends' whole days
     assert [usage.code for usage in email.context["usages"]] == ["OTHER"]
-    for label in ("Code (any case)", "Used after", "Email"):
+    for label in ("Code (any case)", "Used from (UTC day)", "Used to (UTC day)", "Email"):
         assert label in first.content.decode()
 
 
 def test_the_usage_browser_shows_a_filter_that_does_not_parse(officer_client, make_usage):
     make_usage()
 
-    response = officer_client.get(reverse("privacy:usages"), {"used_on_gt": "last tuesday"})
+    response = officer_client.get(reverse("privacy:usages"), {"date_from": "last tuesday"})
 
     assert response.status_code == 200
     assert list(response.context["usages"]) == []
-    assert 'class="errorlist' in response.content.decode()
+    html = response.content.decode()
+    assert 'class="errorlist' in html
+    assert "Not a date: use the date picker, or type it as YYYY-MM-DD." in html
+    assert "Fix the filters above: nothing was searched." in html
+    assert "No code usages match" not in html
 
 
 def test_the_audit_trail_filters_by_actor_interface_date_and_record(
