@@ -88,6 +88,7 @@ def test_a_select_all_beyond_one_chunk_runs_as_a_job_whose_bar_reaches_done(
     expect(page.locator("#count-eligible .count")).to_have_text("14")
     screenshot("select-all-confirmation")
 
+    page.fill("#id_erasure_reference", "DSR-ADMIN-2")
     page.click("input[value='Yes, anonymize 14 orders']")
 
     # The job's page, at once: nothing is anonymized inside the request.
@@ -124,6 +125,7 @@ def test_in_a_filtered_list_an_order_held_since_the_confirmation_is_reported_not
     # Meanwhile, someone places a hold on one of them.
     LegalHold.objects.create(order=second, reason="Litigation pending")
 
+    page.fill("#id_erasure_reference", "DSR-ADMIN-3")
     page.click("input[value='Yes, anonymize 2 orders']")
 
     error = page.locator("ul.messagelist li.error")

@@ -60,9 +60,7 @@ def test_nothing_to_erase_offers_no_preview_and_no_ticks(page, screenshot, offic
     expect(page.get_by_role("heading", name=re.compile("2 orders"))).to_be_visible()
     screenshot("search-nothing-eligible")
 
-    expect(page.get_by_role("button", name="Preview erasure")).to_be_disabled()
-    expect(page.get_by_text("Nothing here can be anonymized now")).to_be_visible()
-    for checkbox in page.locator("input[name=order_ids]").all():
-        expect(checkbox).to_be_disabled()
+    # Nothing to tick: a request covers every record found, and these two would wait.
+    assert page.locator("input[name=order_ids]").count() == 0
     expect(page.get_by_text("still open (being processed, payment authorized, not shipped)")).to_be_visible()
     assert "order:processing" not in page.content()
