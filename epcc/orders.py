@@ -123,8 +123,14 @@ class OrderViewSet(mixins.RetrieveModelMixin, EpccViewSet):
     filterset_class = OrderFilterSet
     filter_fields = ORDER_FILTER_FIELDS
     filter_example = "eq(status,complete):like(email,*@example.com):ge(created_at,2024-01-01)"
-    # Newest first; both directions ride the (created_at, id) index.
-    sorts = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
+    # Newest first; both directions ride the (created_at, id) index. `updated_at` is what a
+    # connector walks by (ascending, in windows of its filter); ties break on id.
+    sorts = {
+        "-created_at": ("-created_at", "-id"),
+        "created_at": ("created_at", "id"),
+        "updated_at": ("updated_at", "id"),
+        "-updated_at": ("-updated_at", "-id"),
+    }
     default_sort = "-created_at"
 
     @extend_schema(

@@ -9,6 +9,7 @@ import epcc.schema  # noqa: F401  (registers the Bearer scheme with drf-spectacu
 from epcc.errors import route_not_found
 from epcc.oauth import AccessTokenView
 from epcc.orders import OrderViewSet
+from epcc.promotions import PromotionCodeViewSet, RulePromotionViewSet
 from epcc.usages import CodeUsageViewSet
 
 orders = OrderViewSet.as_view({"get": "list"})
@@ -16,6 +17,8 @@ order = OrderViewSet.as_view({"get": "retrieve"})
 orders_anonymize = OrderViewSet.as_view({"post": "anonymize"})
 usages = CodeUsageViewSet.as_view({"get": "list"})
 usages_anonymize = CodeUsageViewSet.as_view({"post": "anonymize"})
+promotions = RulePromotionViewSet.as_view({"get": "list"})
+promotion_codes = PromotionCodeViewSet.as_view({"get": "list"})
 
 # The schema and its docs page are public: they describe, they hold no data.
 schema = SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[AllowAny])
@@ -30,6 +33,8 @@ urlpatterns = [
     path("v2/orders/<uuid:pk>", order, name="order"),
     path("v2/rule-promotions/usages/anonymize", usages_anonymize, name="usages-anonymize"),
     path("v2/promotions/usages/anonymize", usages_anonymize, name="usages-anonymize-alias"),
+    path("v2/rule-promotions", promotions, name="rule-promotions"),
+    path("v2/rule-promotions/<uuid:promotion_id>/codes", promotion_codes, name="promotion-codes"),
     path("v2/rule-promotions/<uuid:promotion_id>/usages", usages, name="promotion-usages"),
     path("v2/rule-promotions/<uuid:promotion_id>/codes/<str:code>/usages", usages, name="code-usages"),
     path("api/schema/", schema, name="api-schema"),
