@@ -100,3 +100,18 @@ def upstream_push_retry(*, push_ids) -> int:
         if count:
             transaction.on_commit(upstream_push_defer)
     return count
+
+
+NOT_PUSHED = "Not sent to the store (no store was configured when it changed, or it is not anonymized)"
+
+
+def upstream_state_text(status: UpstreamStatus | None) -> str:
+    """A record's push in plain words, for the admin and the pages."""
+    if status is None:
+        return NOT_PUSHED
+    if status.state == UpstreamState.DONE:
+        return "Done: anonymized in the store"
+    if status.state == UpstreamState.FAILED:
+        return f"Failed upstream: {status.error}"
+    tried = f" ({status.attempts} attempts so far; {status.error})" if status.attempts else ""
+    return f"Pending: to be sent to the store{tried}"

@@ -16,7 +16,13 @@ from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from epcc.documents.orders import order_document, orders_epcc_json
 from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
-from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
+from epcc.schema import (
+    batch_request_serializer,
+    error_responses,
+    inline_serializer,
+    serializer_class,
+    upstream_serializer,
+)
 from epcc.views import EpccViewSet, batch_ids, documents_response
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
@@ -91,6 +97,7 @@ OrderDocumentSchema = serializer_class(
                         "updated_at": serializers.DateTimeField(),
                     },
                 ),
+                "upstream": upstream_serializer(),
             },
         ),
         "relationships": inline_serializer(

@@ -16,7 +16,8 @@ from core.admin_lists import (
     short_id,
     uuid_equals,
 )
-from core.models import Interface
+from core.models import Interface, RecordType
+from core.upstream import upstream_state_text, upstream_states
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
 
@@ -77,6 +78,11 @@ class CodeUsageAdmin(ReadOnlyListAdmin):
         "A usage id, order id or customer id, a customer's full email address, or a code (any case)."
     )
     ordering = ("-used_on", "-id")
+    readonly_fields = ("upstream",)
+
+    @admin.display(description="anonymization in the store")
+    def upstream(self, usage):
+        return upstream_state_text(upstream_states(RecordType.CODE_USAGE, [usage.pk]).get(usage.pk))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

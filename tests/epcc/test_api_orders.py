@@ -367,3 +367,21 @@ def test_order_list_filters_and_sorts_on_updated_at(api_client, make_order):
     ]
     assert api_client.get("/v2/orders", {"filter": "eq(updated_at,2024-05-02)"}).status_code == 400
     assert api_client.get("/v2/orders", {"sort": "updated"}).status_code == 400
+
+
+def test_documents_say_where_their_push_to_the_store_stands(api_client, make_order, make_usage):
+    from core.models import RecordType, UpstreamPush
+
+    failed, plain = make_order(), make_order()
+    usage = make_usage()
+    batch = uuid.uuid4()
+    UpstreamPush.objects.create(
+        record_type=RecordType.ORDER, record_id=failed.pk, batch_id=batch, state="failed", error="422 refused"
+    )
+    UpstreamPush.objects.create(record_type=RecordType.CODE_USAGE, record_id=usage.pk, batch_id=batch)
+    documents = {d["id"]: d for d in api_client.get("/v2/orders").json()["data"]}
+    assert documents[str(failed.pk)]["meta"]["upstream"] == {"state": "failed", "error": "422 refused"}
+    assert "upstream" not in documents[str(plain.pk)]["meta"]
+    assert api_client.get(f"/v2/orders/{failed.pk}").json()["data"]["meta"]["upstream"]["state"] == "failed"
+    usages = api_client.get(f"/v2/rule-promotions/{usage.promotion_id}/usages").json()["data"]
+    assert usages[0]["meta"]["upstream"] == {"state": "pending"}
