@@ -82,14 +82,18 @@ class BearerKeyAuthenticationScheme(OpenApiAuthenticationExtension):
         }
 
 
+UpstreamPushSchema = serializer_class(
+    "UpstreamPush",
+    {
+        "state": serializers.ChoiceField(choices=["pending", "done", "failed"]),
+        "error": serializers.CharField(required=False, help_text="The store's error, or why it waits."),
+    },
+)
+
+
 def upstream_serializer():
     """meta.upstream of a document: its anonymization's push to the EPCC store (the connector)."""
-    return inline_serializer(
-        name="UpstreamPush",
-        fields={
-            "state": serializers.ChoiceField(choices=["pending", "done", "failed"]),
-            "error": serializers.CharField(required=False, help_text="The store's error, or why it waits."),
-        },
+    return UpstreamPushSchema(
         required=False,
         help_text="Where this record's anonymization stands in the EPCC store; absent when never sent.",
     )

@@ -161,12 +161,18 @@ def store_instance(django_db_setup, tmp_path_factory):
 
 
 @pytest.fixture
-def store(store_instance, settings):
-    """The store, freshly seeded and running, configured in this process's settings."""
+def store_up(store_instance, settings):
+    """The store running (as the last test left its data), configured in this process's settings."""
     if store_instance.process is None:
         store_instance.start()
-    store_instance.seed()
     store_instance.configure(settings)
     yield store_instance
     if store_instance.process is None:
         store_instance.start()
+
+
+@pytest.fixture
+def store(store_up):
+    """The store, freshly seeded and running, configured in this process's settings."""
+    store_up.seed()
+    return store_up
