@@ -60,7 +60,7 @@ def parse_args(argv):
     parser.add_argument(
         "--quick", action="store_true", help="Small sizes everywhere: checks the bench runs, measures little."
     )
-    parser.add_argument("--parts", default="1,2,3,4,5,6", help="Which parts to run (default all).")
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7", help="Which parts to run (default all).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2).")
     return parser.parse_args(argv)
 
@@ -830,6 +830,10 @@ def main(argv=None) -> int:
             part_admin(database_url, 5_000 if quick else 100_000)
         if "6" in parts:
             part_find_person(20 if quick else 100)
+        if "7" in parts:
+            from bench.connector_sync import part_connector_sync
+
+            part_connector_sync(database_url, 2_000 if quick else 20_000, report, Row)
     finally:
         server.terminate()
         server.wait(timeout=30)
