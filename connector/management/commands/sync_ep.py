@@ -34,6 +34,8 @@ class Command(BaseCommand):
         bars: dict[str, tqdm] = {}
 
         def total(what: str, count: int | None) -> None:
+            for bar in bars.values():  # one walk at a time: the last one's bar ends here
+                bar.close()
             if not no_progress:
                 # tqdm draws with carriage returns: give it the raw stream, not the line-ending wrapper.
                 bars[what] = tqdm(total=count, unit=what[:-1], desc=what, file=self.stderr._out)
@@ -65,5 +67,5 @@ class Command(BaseCommand):
             f"({result.promotions:,} promotions)"
         )
         if result.kept_anonymized:
-            line += f"; {result.kept_anonymized:,} anonymized here kept their masked values"
+            line += f"; {result.kept_anonymized:,} already anonymized here kept their masked values"
         self.stdout.write(line + ".")
