@@ -2,11 +2,18 @@
 retry of failed pushes, and where the sync stands."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 
 from connector.models import SyncState
 from core.admin_lists import ReadOnlyListAdmin
-from core.models import UpstreamPush
+from core.models import RecordType, UpstreamPush
 from core.upstream import upstream_push_retry
+
+RECORD_PAGES = {
+    RecordType.ORDER: "admin:orders_order_change",
+    RecordType.CODE_USAGE: "admin:promotions_codeusage_change",
+}
 
 
 @admin.register(UpstreamPush)
@@ -14,7 +21,7 @@ class UpstreamPushAdmin(ReadOnlyListAdmin):
     list_display = (
         "id",
         "record_type",
-        "record_id",
+        "record",
         "state",
         "attempts",
         "error",
@@ -26,6 +33,13 @@ class UpstreamPushAdmin(ReadOnlyListAdmin):
     search_help_text = "A record id, or the audit batch id of an anonymization."
     ordering = ("-id",)
     actions = ["retry_failed_pushes"]
+
+    @admin.display(description="record", ordering="record_id")
+    def record(self, push):
+        page = RECORD_PAGES.get(push.record_type)
+        if page is None:
+            return str(push.record_id)
+        return format_html('<a href="{}">{}</a>', reverse(page, args=[push.record_id]), push.record_id)
 
     def has_retry_permission(self, request):
         return request.user.has_perm("orders.anonymize_order") or request.user.has_perm(

@@ -269,6 +269,7 @@ class UpstreamPush(models.Model):
     class Meta:
         ordering = ["-id"]
         verbose_name = "upstream push"
+        verbose_name_plural = "upstream pushes"
         indexes = [
             models.Index(fields=["record_type", "record_id"], name="upstream_record_idx"),
             # What the push job reads: the pending rows that are due, oldest first.

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'upstream push',
+                'verbose_name_plural': 'upstream pushes',
                 'ordering': ['-id'],
                 'indexes': [models.Index(fields=['record_type', 'record_id'], name='upstream_record_idx'), models.Index(condition=models.Q(('state', 'pending')), fields=['record_type', 'next_attempt_at', 'id'], name='upstream_pending_idx')],
             },
