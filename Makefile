@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format chromium bench clean psql
+.PHONY: install run test lint format chromium js-sdk bench clean psql
 
 $(STAMP): requirements.txt
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -26,14 +26,17 @@ run: install
 	  && $(BIN)/python manage.py demo_setup --base-url http://$(HOST):$(PORT) \
 	  && scripts/serve-with-worker $(BIN)/python $(HOST):$(PORT)'
 
-## make test: install (Python packages and Debian's chromium), lint, check the layering, run the whole suite.
-test: install chromium
+## make test: install (Python packages, Debian's chromium, EPCC's JS SDK), lint, check the layering, run the whole suite.
+test: install chromium js-sdk
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(WITH_DB) $(BIN)/pytest
 
 chromium:
 	scripts/ensure-chromium
+
+js-sdk:
+	scripts/ensure-js-sdk
 
 lint: install
 	$(BIN)/ruff check .
