@@ -5,12 +5,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 
-from epcc.documents.promotions import (
-    code_documents,
-    codes_epcc_json,
-    promotion_documents,
-    promotions_epcc_json,
-)
+from epcc.documents.promotions import codes_epcc_json, page_documents, promotions_epcc_json
 from epcc.schema import error_responses, inline_serializer, serializer_class
 from epcc.usages import PROMOTION_NOT_FOUND_DETAIL
 from epcc.views import EpccViewSet
@@ -48,15 +43,20 @@ PromotionCodeSchema = serializer_class(
 )
 
 
-class RulePromotionViewSet(EpccViewSet):
-    """Every rule promotion, oldest first; no filter (EPCC's grammar accepts no field here)."""
+class UnfilteredListViewSet(EpccViewSet):
+    """A list EPCC's `filter` names no field of (any filter is a 400), sorted and paged."""
+
+    documents_of = staticmethod(page_documents)
+    filter_fields: dict = {}
+    filter_example = ""
+
+
+class RulePromotionViewSet(UnfilteredListViewSet):
+    """Every rule promotion, oldest first."""
 
     queryset = Promotion.objects.all()
     documents_json = staticmethod(promotions_epcc_json)
-    documents_of = staticmethod(promotion_documents)
     required_permissions = {"list": ["promotions.view_promotion"]}
-    filter_fields: dict = {}
-    filter_example = ""
     sorts = {"created_at": ("created_at", "id"), "-created_at": ("-created_at", "-id")}
     default_sort = "created_at"
 
@@ -70,15 +70,12 @@ class RulePromotionViewSet(EpccViewSet):
         return super().list(request, *args, **kwargs)
 
 
-class PromotionCodeViewSet(EpccViewSet):
+class PromotionCodeViewSet(UnfilteredListViewSet):
     """The codes of one rule promotion, by code; an unknown promotion is a 404."""
 
     queryset = PromotionCode.objects.all()
     documents_json = staticmethod(codes_epcc_json)
-    documents_of = staticmethod(code_documents)
     required_permissions = {"list": ["promotions.view_promotioncode"]}
-    filter_fields: dict = {}
-    filter_example = ""
     sorts = {"code": ("code", "id"), "-code": ("-code", "-id")}
     default_sort = "code"
 

@@ -78,18 +78,10 @@ def _documents_sql(model) -> str:
     )
 
 
-def _page_documents(queryset):
-    """The queryset's rows as their documents (JSON text), in its order: one query."""
+def page_documents(queryset):
+    """A page of promotions or codes as their documents (JSON text), in its order: one query."""
     document = RawSQL(_row_document_sql(queryset.model), ())  # noqa: S611 (composed from _meta)
     return queryset.annotate(epcc_document=document).values_list("epcc_document", flat=True)
-
-
-def promotion_documents(queryset):
-    return _page_documents(queryset)
-
-
-def code_documents(queryset):
-    return _page_documents(queryset)
 
 
 def promotions_epcc_json(promotion_ids: list) -> list[str]:
