@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from connector.client import StoreClient, path_segment
+from connector.client import StoreClient, StoreError, path_segment
 from connector.models import SyncState
 from epcc.importing.orders import InvalidRecord, included_items, order_from_epcc, orders_upsert
 from epcc.importing.usages import usage_from_epcc, usages_upsert
@@ -84,8 +84,13 @@ def sync_run(*, client: StoreClient, full: bool = False, progress: Progress | No
     result = SyncResult()
     if full:
         SyncState.objects.filter(key__in=[ORDERS, USAGES]).delete()
-    _sync_orders(client, result, progress)
-    _sync_usages(client, result, progress)
+    try:
+        _sync_orders(client, result, progress)
+        _sync_usages(client, result, progress)
+    except (StoreError, SyncError) as error:
+        # What the admin's sync states show; names ids and statuses, never a secret or a value.
+        SyncState.objects.filter(key__in=[ORDERS, USAGES]).update(last_error=str(error)[:1000])
+        raise
     return result
 
 

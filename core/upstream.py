@@ -7,7 +7,7 @@ anonymization (same transaction, one statement); the connector app sends them
 queues by name (the kernel imports no app).
 """
 
-import contextlib
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -20,6 +20,8 @@ from core.models import UpstreamPush, UpstreamState
 from core.sql import column, table
 
 PUSH_TASK = "connector.push_upstream"
+
+logger = logging.getLogger(__name__)
 
 
 def upstream_configured() -> bool:
@@ -36,9 +38,14 @@ def upstream_push_defer(*, schedule_in: float | None = None) -> None:
 
     options = {"schedule_in": {"seconds": schedule_in}} if schedule_in else {}
     task = app.configure_task(name=PUSH_TASK, queueing_lock=PUSH_TASK, lock=PUSH_TASK, **options)
-    # AlreadyEnqueued: a run is already waiting, and it will send these rows too.
-    with contextlib.suppress(exceptions.AlreadyEnqueued):
+    try:
         task.defer()
+    except exceptions.AlreadyEnqueued:
+        pass  # a run is already waiting, and it will send these rows too
+    except Exception:
+        # Called after the anonymization committed: it stands, and its rows wait in the
+        # outbox; the workers' minutely connector.push_due queues the push.
+        logger.warning("Could not queue the push to the EPCC store; the next minutely check will.")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,9 @@ def test_a_wrong_secret_is_a_clear_error_and_changes_nothing(store, settings):
     assert "not-the-secret" not in message
     assert not Order.objects.exists() and not CodeUsage.objects.exists()
     assert not SyncState.objects.exclude(watermark=None).exists()
+    # The admin's sync states say why, without the secret either.
+    assert SyncState.objects.get(key="orders").last_error.startswith("401 ")
+    assert "not-the-secret" not in SyncState.objects.get(key="orders").last_error
 
 
 def test_a_sync_never_unmasks_a_record_anonymized_here(store, officer):
