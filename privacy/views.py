@@ -25,7 +25,8 @@ from django.views.generic import ListView, TemplateView
 from core.audit import Actor
 from core.errors import BatchRefused, ConcurrentUpdate
 from core.jobs import job_cancel, job_kind_label, job_progress, job_retry
-from core.models import ErasureRequest, Interface, Job, JobStatus
+from core.models import ErasureRequest, Interface, Job, JobStatus, RecordType
+from core.upstream import upstream_states
 from epcc.usage_filters import CodeUsageFilterSet
 from orders.models import LegalHold, Order
 from orders.services import legal_hold_place, legal_hold_release, orders_anonymization_review
@@ -269,6 +270,8 @@ def _order_page(request, pk, *, hold_form=None, status=200):
         "fields": review.eligible.get(order.pk),
         "already_anonymized": order.pk in review.already_anonymized,
         "hold_form": hold_form or LegalHoldForm(),
+        # Its anonymization's push to the EPCC store (the connector), when it has one.
+        "upstream": upstream_states(RecordType.ORDER, [order.pk]).get(order.pk),
     }
     return render(request, "privacy/order.html", context, status=status)
 
