@@ -126,7 +126,7 @@ def _sync_orders(client: StoreClient, result: SyncResult, progress: Progress) ->
 
 def _load_orders_page(page: dict, documents: list, state: SyncState, result: SyncResult) -> None:
     """Upsert one page of orders and move the watermark past it, in one transaction."""
-    parsed = []
+    parsed, label = [], "included"
     try:
         items = included_items(page.get("included"))
         for index, document in enumerate(documents):

@@ -117,3 +117,17 @@ def test_an_unreachable_store_is_a_clear_error(store, settings):
     store.stop()
     with pytest.raises(CommandError, match="could not be reached"):
         sync()
+
+
+def test_a_record_that_cannot_be_loaded_stops_the_run_and_the_next_resumes(store):
+    # The first order of the second page (by updated_at) carries a status EPCC does not have.
+    second_page = store.sql("SELECT id FROM orders_order ORDER BY updated_at, id OFFSET 100 LIMIT 1")[0][0]
+    store.sql("UPDATE orders_order SET status = 'lost' WHERE id = %s", [second_page])
+    with pytest.raises(CommandError) as error:
+        sync()
+    assert f"order {second_page} cannot be loaded: unknown status value" in str(error.value)
+    assert Order.objects.count() == 100, "the first page stays, nothing of the bad one is loaded"
+
+    store.sql("UPDATE orders_order SET status = 'complete' WHERE id = %s", [second_page])
+    assert f"orders: {STORE_ORDERS - 100} created, 0 updated" in sync()
+    assert Order.objects.count() == STORE_ORDERS
