@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
 from connector.client import StoreClient, StoreRefused, StoreUnavailable, error_text
@@ -128,9 +128,9 @@ def _refused(rows: list[tuple[int, uuid.UUID]], error: StoreRefused, meta_key: s
     if not named:
         reason = str(error)[:1000]
         return _mark([pk for pk, _ in rows], state=UpstreamState.FAILED, error=reason, finished_at=now)
-    failed = 0
-    for record_id, reason in named.items():
-        failed += _mark(
-            by_record[record_id], state=UpstreamState.FAILED, error=reason[:1000], finished_at=now
-        )
-    return failed
+    # One UPDATE for every refused row, each with its own error.
+    reasons = {pk: reason[:1000] for record_id, reason in named.items() for pk in by_record[record_id]}
+    error_of = Case(
+        *(When(pk=pk, then=Value(reason)) for pk, reason in reasons.items()), output_field=TextField()
+    )
+    return _mark(list(reasons), state=UpstreamState.FAILED, error=error_of, finished_at=now)

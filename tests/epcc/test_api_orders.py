@@ -385,3 +385,14 @@ def test_documents_say_where_their_push_to_the_store_stands(api_client, make_ord
     assert api_client.get(f"/v2/orders/{failed.pk}").json()["data"]["meta"]["upstream"]["state"] == "failed"
     usages = api_client.get(f"/v2/rule-promotions/{usage.promotion_id}/usages").json()["data"]
     assert usages[0]["meta"]["upstream"] == {"state": "pending"}
+
+
+def test_the_anonymize_answer_shows_the_new_push_as_pending(api_client, make_order, settings):
+    settings.EPCC_API_BASE_URL = "http://127.0.0.1:9"
+    settings.EPCC_CLIENT_ID, settings.EPCC_CLIENT_SECRET = "1", "a-secret"
+    order = make_order()
+    response = api_client.post(
+        "/v2/orders/anonymize", {"data": {"order_ids": [str(order.pk)]}}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["data"][0]["meta"]["upstream"] == {"state": "pending"}
