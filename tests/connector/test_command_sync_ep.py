@@ -131,3 +131,25 @@ def test_a_record_that_cannot_be_loaded_stops_the_run_and_the_next_resumes(store
     store.sql("UPDATE orders_order SET status = 'complete' WHERE id = %s", [second_page])
     assert f"orders: {STORE_ORDERS - 100} created, 0 updated" in sync()
     assert Order.objects.count() == STORE_ORDERS
+
+
+def test_a_stopped_usage_walk_resumes_after_the_promotions_it_finished(store):
+    promotions = [row[0] for row in store.sql("SELECT id FROM promotions_promotion ORDER BY created_at, id")]
+    last = promotions[-1]
+    bad = store.sql("SELECT id FROM promotions_codeusage WHERE promotion_id = %s LIMIT 1", [last])[0][0]
+    store.sql("UPDATE promotions_codeusage SET code = ' ' WHERE id = %s", [bad])
+    with pytest.raises(CommandError, match=f"code usage {bad} cannot be loaded: code must not be empty"):
+        sync()
+    assert SyncState.objects.get(key="usages").cursor == {
+        "promotions_done": sorted(map(str, promotions[:-1]))
+    }
+
+    store.sql(
+        "UPDATE promotions_codeusage SET code = promotions_promotioncode.code FROM promotions_promotioncode"
+        " WHERE promotions_codeusage.id = %s AND promotions_promotioncode.id = promotion_code_id",
+        [bad],
+    )
+    assert "(1 promotions)" in sync(), "only the promotion left is walked"
+    assert CodeUsage.objects.count() == STORE_USAGES
+    assert SyncState.objects.get(key="usages").cursor == {}
+    assert f"({len(promotions)} promotions)" in sync(), "a run after a finished one walks them all"
