@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "erasure",
     "privacy",
     "epcc",
+    "connector",
     "demo",
 ]
 
@@ -184,6 +185,22 @@ RETENTION_USAGES_DAYS = (
     int(os.environ["RETENTION_USAGES_DAYS"]) if os.environ.get("RETENTION_USAGES_DAYS") else None
 )
 
+# The EPCC store this back-office mirrors (the connector: sync_ep, the push of anonymizations;
+# docs/connector.md). The names EPCC's own CLI uses; the base URL is the part before /v2/.
+# With all three set, every anonymization here is also sent to the store.
+EPCC_API_BASE_URL = os.environ.get("EPCC_API_BASE_URL", "").strip().rstrip("/")
+EPCC_CLIENT_ID = os.environ.get("EPCC_CLIENT_ID", "").strip()
+EPCC_CLIENT_SECRET = os.environ.get("EPCC_CLIENT_SECRET", "").strip()
+# Seconds a request to the store may take; anonymizations sent per request.
+EPCC_HTTP_TIMEOUT = float(os.environ.get("EPCC_HTTP_TIMEOUT", "30"))
+EPCC_PUSH_BATCH_SIZE = int(os.environ.get("EPCC_PUSH_BATCH_SIZE", "100"))
+# The first wait before a push is tried again (timeouts, connection errors, 429, 5xx); it doubles
+# on each attempt, up to EPCC_PUSH_BACKOFF_MAX_SECONDS.
+EPCC_PUSH_BACKOFF_SECONDS = float(os.environ.get("EPCC_PUSH_BACKOFF_SECONDS", "10"))
+EPCC_PUSH_BACKOFF_MAX_SECONDS = float(os.environ.get("EPCC_PUSH_BACKOFF_MAX_SECONDS", "3600"))
+# A cron line ("*/15 * * * *") to run sync_ep as a periodic job on the workers; empty: never.
+EPCC_SYNC_CRON = os.environ.get("EPCC_SYNC_CRON", "").strip()
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["epcc.authentication.BearerKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -256,6 +273,9 @@ LOGGING = {
         "procrastinate.blueprints": {"level": "WARNING"},
         "procrastinate.periodic": {"level": "WARNING"},
         "procrastinate.jobs": {"level": "WARNING"},
+        # httpx logs each request to the EPCC store with its query string at INFO.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

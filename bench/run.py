@@ -60,7 +60,7 @@ def parse_args(argv):
     parser.add_argument(
         "--quick", action="store_true", help="Small sizes everywhere: checks the bench runs, measures little."
     )
-    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8", help="Which parts to run (default all).")
+    parser.add_argument("--parts", default="1,2,3,4,5,6,7,8,9", help="Which parts to run (default all).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2).")
     return parser.parse_args(argv)
 
@@ -756,6 +756,10 @@ def main(argv=None) -> int:
         from bench import jobs  # parts 5, 7, 8: jobs on real workers
 
         jobs.run_parts(parts, database_url=database_url, quick=quick)
+        if "9" in parts:  # orders synced from a second instance (bench/connector_sync.py)
+            from bench.connector_sync import part_connector_sync
+
+            part_connector_sync(database_url, 2_000 if quick else 20_000, report, Row)
     finally:
         server.terminate()
         server.wait(timeout=30)

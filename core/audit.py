@@ -6,11 +6,20 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg import sql
 
-from core.models import ApiKey, AuditAction, AuditRecord, ErasureRequest, Interface
+from core.models import (
+    ApiKey,
+    AuditAction,
+    AuditRecord,
+    ErasureRequest,
+    Interface,
+    UpstreamPush,
+    UpstreamState,
+)
 from core.sql import column, columns, listed, table, typed_parameter
+from core.upstream import upstream_configured, upstream_push_defer
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,17 @@ CROSS JOIN LATERAL jsonb_array_elements_text(changed_group.value -> 'ids')
 ORDER BY changed_group.number, changed.number
 """
 
+# With a store configured (core.upstream), an anonymization's audit INSERT also writes its
+# outbox rows, one per record, in the same statement: the pushes to the store commit or roll
+# back with the change itself, and the audit rows are read back from RETURNING, not the table.
+AUDIT_RECORDS_INSERT_WITH_OUTBOX = """
+WITH audit AS ({audit_insert} RETURNING {record_type}, {record_id}, {batch_id}, {at})
+INSERT INTO {outbox} ({outbox_columns})
+SELECT audit.{record_type}, audit.{record_id}, audit.{batch_id}, {pending}, 0, '', audit.{at}, audit.{at}
+FROM audit
+"""
+OUTBOX_COLUMNS = ("record_type", "record_id", "batch_id", "state", "attempts", "error", "created_at")
+
 # The columns every record of one batch shares, each a parameter of that name.
 SHARED_FIELDS = (
     "at",
@@ -104,9 +124,10 @@ def audit_records_create(
         changed_fields.groups if isinstance(changed_fields, ChangedGroups) else _groups_of(changed_fields)
     )
     document = [{"fields": sorted(fields), "ids": [str(pk) for pk in ids]} for fields, ids in groups]
+    outbox = action == AuditAction.ANONYMIZE and upstream_configured()
     with connection.cursor() as cursor:
         cursor.execute(
-            _audit_records_insert_sql(),
+            _audit_records_insert_sql(outbox),
             {
                 "at": at,
                 "action": action,
@@ -121,6 +142,9 @@ def audit_records_create(
                 "groups": json.dumps(document),
             },
         )
+        pushes = cursor.rowcount if outbox else 0
+    if pushes:
+        transaction.on_commit(upstream_push_defer)
     return batch_id
 
 
@@ -132,16 +156,26 @@ def _groups_of(changed_fields: dict) -> list[tuple[tuple[str, ...], list]]:
 
 
 @functools.cache
-def _audit_records_insert_sql() -> str:
-    """AUDIT_RECORDS_INSERT with AuditRecord's table and columns, from its _meta."""
+def _audit_records_insert_sql(with_outbox: bool = False) -> str:
+    """AUDIT_RECORDS_INSERT with AuditRecord's table and columns, from its _meta; with the
+    outbox rows of its records (AUDIT_RECORDS_INSERT_WITH_OUTBOX) when asked."""
+    audit_insert = sql.SQL(AUDIT_RECORDS_INSERT).format(
+        audit_record=table(AuditRecord),
+        shared_columns=listed(columns(AuditRecord, SHARED_FIELDS)),
+        record_id=column(AuditRecord, "record_id"),
+        fields=column(AuditRecord, "fields"),
+        shared_values=listed(typed_parameter(AuditRecord, name) for name in SHARED_FIELDS),
+    )
+    if not with_outbox:
+        return audit_insert.as_string()
     return (
-        sql.SQL(AUDIT_RECORDS_INSERT)
+        sql.SQL(AUDIT_RECORDS_INSERT_WITH_OUTBOX)
         .format(
-            audit_record=table(AuditRecord),
-            shared_columns=listed(columns(AuditRecord, SHARED_FIELDS)),
-            record_id=column(AuditRecord, "record_id"),
-            fields=column(AuditRecord, "fields"),
-            shared_values=listed(typed_parameter(AuditRecord, name) for name in SHARED_FIELDS),
+            audit_insert=audit_insert,
+            outbox=table(UpstreamPush),
+            outbox_columns=listed(columns(UpstreamPush, (*OUTBOX_COLUMNS, "next_attempt_at"))),
+            pending=sql.Literal(UpstreamState.PENDING.value),
+            **{name: column(AuditRecord, name) for name in ("record_type", "record_id", "batch_id", "at")},
         )
         .as_string()
     )

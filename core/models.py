@@ -335,3 +335,47 @@ class JobChunk(models.Model):
 
     def __str__(self):
         return f"Chunk {self.number} of job {self.job_id}"
+
+
+class UpstreamState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed upstream"
+
+
+class UpstreamPush(models.Model):
+    """The outbox: one anonymization made here, to be sent to the EPCC store (the connector).
+
+    Written with the audit records of the anonymization, in its transaction,
+    when a store is configured (core.audit); the connector's push job sends the
+    pending ones and records what the store answered. `error` holds the store's
+    error (EPCC's title and detail, which name ids and statuses) or why the last
+    attempt did not reach it; never a personal value, since only ids are sent.
+    """
+
+    record_type = models.CharField(max_length=20, choices=RecordType.choices)
+    record_id = models.UUIDField()
+    batch_id = models.UUIDField(help_text="The audit batch of the anonymization.")
+    state = models.CharField(max_length=10, choices=UpstreamState.choices, default=UpstreamState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "upstream push"
+        verbose_name_plural = "upstream pushes"
+        indexes = [
+            models.Index(fields=["record_type", "record_id"], name="upstream_record_idx"),
+            # What the push job reads: the pending rows that are due, oldest first.
+            models.Index(
+                fields=["record_type", "next_attempt_at", "id"],
+                name="upstream_pending_idx",
+                condition=models.Q(state="pending"),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Push of {self.record_type} {self.record_id} ({self.state})"

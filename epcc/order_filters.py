@@ -21,6 +21,8 @@ ORDER_FILTER_FIELDS = {
     "email": FilterField.text("eq", "like"),
     "name": FilterField.text("eq", "like"),
     "created_at": FilterField.datetime("gt", "ge", "lt", "le"),
+    # What a connector walks by (connector.sync): every order changed since its watermark.
+    "updated_at": FilterField.datetime("gt", "ge", "lt", "le"),
 }
 
 
@@ -40,6 +42,10 @@ class OrderFilterSet(django_filters.FilterSet):
     created_at_ge = DateOrDateTimeFilter(field_name="created_at", op="ge", label="Created on or after")
     created_at_lt = DateOrDateTimeFilter(field_name="created_at", op="lt", label="Created before")
     created_at_le = DateOrDateTimeFilter(field_name="created_at", op="le", label="Created on or before")
+    updated_at_gt = DateOrDateTimeFilter(field_name="updated_at", op="gt", label="Updated after")
+    updated_at_ge = DateOrDateTimeFilter(field_name="updated_at", op="ge", label="Updated on or after")
+    updated_at_lt = DateOrDateTimeFilter(field_name="updated_at", op="lt", label="Updated before")
+    updated_at_le = DateOrDateTimeFilter(field_name="updated_at", op="le", label="Updated on or before")
 
     class Meta:
         model = Order

@@ -16,7 +16,13 @@ from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
 from epcc.documents.orders import order_document, orders_epcc_json
 from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
-from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
+from epcc.schema import (
+    batch_request_serializer,
+    error_responses,
+    inline_serializer,
+    serializer_class,
+    upstream_serializer,
+)
 from epcc.views import EpccViewSet, batch_ids, documents_response
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
@@ -91,6 +97,7 @@ OrderDocumentSchema = serializer_class(
                         "updated_at": serializers.DateTimeField(),
                     },
                 ),
+                "upstream": upstream_serializer(),
             },
         ),
         "relationships": inline_serializer(
@@ -123,8 +130,14 @@ class OrderViewSet(mixins.RetrieveModelMixin, EpccViewSet):
     filterset_class = OrderFilterSet
     filter_fields = ORDER_FILTER_FIELDS
     filter_example = "eq(status,complete):like(email,*@example.com):ge(created_at,2024-01-01)"
-    # Newest first; both directions ride the (created_at, id) index.
-    sorts = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id")}
+    # Newest first; both directions ride the (created_at, id) index. `updated_at` is what a
+    # connector walks by (ascending, in windows of its filter); ties break on id.
+    sorts = {
+        "-created_at": ("-created_at", "-id"),
+        "created_at": ("created_at", "id"),
+        "updated_at": ("updated_at", "id"),
+        "-updated_at": ("-updated_at", "-id"),
+    }
     default_sort = "-created_at"
 
     @extend_schema(

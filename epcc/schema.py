@@ -80,3 +80,20 @@ class BearerKeyAuthenticationScheme(OpenApiAuthenticationExtension):
                 "from POST /oauth/access_token."
             ),
         }
+
+
+UpstreamPushSchema = serializer_class(
+    "UpstreamPush",
+    {
+        "state": serializers.ChoiceField(choices=["pending", "done", "failed"]),
+        "error": serializers.CharField(required=False, help_text="The store's error, or why it waits."),
+    },
+)
+
+
+def upstream_serializer():
+    """meta.upstream of a document: its anonymization's push to the EPCC store (the connector)."""
+    return UpstreamPushSchema(
+        required=False,
+        help_text="Where this record's anonymization stands in the EPCC store; absent when never sent.",
+    )

@@ -15,6 +15,7 @@ from epcc.personal_data import (
     PersonalDataLogViewSet,
     RelatedDataEntryViewSet,
 )
+from epcc.promotions import PromotionCodeViewSet, RulePromotionViewSet
 from epcc.usages import CodeUsageViewSet
 
 orders = OrderViewSet.as_view({"get": "list"})
@@ -28,6 +29,8 @@ related_data_entries = RelatedDataEntryViewSet.as_view({"get": "list"})
 erasure_requests = ErasureRequestViewSet.as_view({"get": "list", "post": "create"})
 erasure_request = ErasureRequestViewSet.as_view({"get": "retrieve"})
 erasure_requests_slash = ErasureRequestTrailingSlashViewSet.as_view({"get": "list", "post": "create"})
+promotions = RulePromotionViewSet.as_view({"get": "list"})
+promotion_codes = PromotionCodeViewSet.as_view({"get": "list"})
 
 # The schema and its docs page are public: they describe, they hold no data (and count
 # against no rate: the throttles' counts are for the API's calls).
@@ -42,6 +45,8 @@ urlpatterns = [
     path("v2/orders/<uuid:pk>", order, name="order"),
     path("v2/rule-promotions/usages/anonymize", usages_anonymize, name="usages-anonymize"),
     path("v2/promotions/usages/anonymize", usages_anonymize, name="usages-anonymize-alias"),
+    path("v2/rule-promotions", promotions, name="rule-promotions"),
+    path("v2/rule-promotions/<uuid:promotion_id>/codes", promotion_codes, name="promotion-codes"),
     path("v2/rule-promotions/<uuid:promotion_id>/usages", usages, name="promotion-usages"),
     path("v2/rule-promotions/<uuid:promotion_id>/codes/<str:code>/usages", usages, name="code-usages"),
     # EPCC's CLI posts with a trailing slash: both spellings are served.

@@ -13,7 +13,13 @@ from rest_framework.exceptions import NotFound
 from core.audit import Actor
 from core.models import Interface
 from epcc.documents.usages import usage_document, usage_documents, usages_epcc_json
-from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
+from epcc.schema import (
+    batch_request_serializer,
+    error_responses,
+    inline_serializer,
+    serializer_class,
+    upstream_serializer,
+)
 from epcc.usage_filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
 from epcc.views import EpccViewSet, batch_ids, documents_response
 from promotions.models import CodeUsage, Promotion, PromotionCode
@@ -38,7 +44,8 @@ UsageDocumentSchema = serializer_class(
             fields={
                 "timestamps": inline_serializer(
                     name="CodeUsageTimestamps", fields={"updated_at": serializers.DateTimeField()}
-                )
+                ),
+                "upstream": upstream_serializer(),
             },
         ),
         "updated_by": serializers.CharField(required=False, help_text="Who anonymized it, e.g. Key-<id>."),

@@ -23,6 +23,7 @@ from core.admin_lists import (
 )
 from core.formats import format_json_value, format_money
 from core.models import Interface, RecordType
+from core.upstream import upstream_state_text, upstream_states
 from orders.jobs import ORDER_MASKED_FIELDS, ORDERS_ANONYMIZE
 from orders.models import (
     MONEY_FIELDS,
@@ -217,8 +218,13 @@ class OrderAdmin(ReadOnlyListAdmin):
             },
         ),
         ("Money", {"fields": ("display_price",)}),
+        ("EPCC store", {"fields": ("upstream",)}),
     )
-    readonly_fields = ("id", "display_price")
+    readonly_fields = ("id", "display_price", "upstream")
+
+    @admin.display(description="anonymization in the store")
+    def upstream(self, order):
+        return upstream_state_text(upstream_states(RecordType.ORDER, [order.pk]).get(order.pk))
 
     @admin.display(description="display price")
     def display_price(self, order):

@@ -48,7 +48,11 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields", "note"}),
     # A job's params hold ids and cut-off dates; its error, a domain message or an exception's name.
     "core.Job": frozenset({"kind", "status", "actor", "interface", "params", "error"}),
+    # The outbox to the EPCC store: only ids are sent, so the store's error names ids and statuses.
+    "core.UpstreamPush": frozenset({"record_type", "state", "error"}),
+    # A sync's place in the store: names of walks, promotion ids, a store error.
+    "connector.SyncState": frozenset({"key", "cursor", "last_error"}),
 }
 
 # The apps whose models the register must cover completely.
-REGISTERED_APPS = ("core", "orders", "promotions", "erasure", "privacy")
+REGISTERED_APPS = ("core", "orders", "promotions", "erasure", "privacy", "connector")

@@ -24,7 +24,8 @@ from django.views.generic import ListView, TemplateView
 
 from core.audit import Actor
 from core.jobs import job_cancel, job_kind_label, job_progress, job_retry
-from core.models import ERASURE_DUE_MONTHS, ErasureRequest, Interface, Job, JobStatus, add_months
+from core.models import ERASURE_DUE_MONTHS, ErasureRequest, Interface, Job, JobStatus, RecordType, add_months
+from core.upstream import upstream_states
 from epcc.usage_filters import CodeUsageFilterSet
 from erasure.models import ErasureRequestItem
 from erasure.selectors import (
@@ -460,6 +461,8 @@ def _order_page(request, pk, *, hold_form=None, status=200):
         "fields": review.eligible.get(order.pk),
         "already_anonymized": order.pk in review.already_anonymized,
         "hold_form": hold_form or LegalHoldForm(),
+        # Its anonymization's push to the EPCC store (the connector), when it has one.
+        "upstream": upstream_states(RecordType.ORDER, [order.pk]).get(order.pk),
     }
     return render(request, "privacy/order.html", context, status=status)
 

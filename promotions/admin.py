@@ -20,6 +20,7 @@ from core.admin_lists import (
     uuid_equals,
 )
 from core.models import Interface, RecordType
+from core.upstream import upstream_state_text, upstream_states
 from promotions.jobs import USAGE_MASKED_FIELDS, USAGES_ANONYMIZE
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymization_review, usages_anonymize
@@ -101,6 +102,11 @@ class CodeUsageAdmin(ReadOnlyListAdmin):
         "A usage id, order id or customer id, a customer's full email address, or a code (any case)."
     )
     ordering = ("-used_on", "-id")
+    readonly_fields = ("upstream",)
+
+    @admin.display(description="anonymization in the store")
+    def upstream(self, usage):
+        return upstream_state_text(upstream_states(RecordType.CODE_USAGE, [usage.pk]).get(usage.pk))
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -14,6 +14,7 @@ from functools import cache
 
 from psycopg import sql
 
+from core.models import RecordType
 from epcc.documents.formats import (
     fetch_documents,
     member,
@@ -28,6 +29,7 @@ from epcc.documents.formats import (
     sql_table,
     sql_timestamp,
 )
+from epcc.documents.upstream import sql_upstream
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -139,7 +141,11 @@ def _document() -> sql.Composed:
     timestamps = sql_object(
         *(member(name, sql_json_quoted(sql_timestamp(_order(name)))) for name in ("created_at", "updated_at"))
     )
-    meta = sql_object(member("display_price", display_price), member("timestamps", timestamps))
+    meta = sql_object(
+        member("display_price", display_price),
+        member("timestamps", timestamps),
+        optional_member("upstream", sql_upstream(RecordType.ORDER, _order("id"))),
+    )
     relationships = sql_object(
         member("items", sql_object(member("data", _items()))),
         optional_member("customer", _related("customer", "customer_id")),

@@ -13,6 +13,7 @@ from functools import cache
 from django.db.models.expressions import RawSQL
 from psycopg import sql
 
+from core.models import RecordType
 from epcc.documents.formats import (
     fetch_documents,
     member,
@@ -26,6 +27,7 @@ from epcc.documents.formats import (
     sql_table,
     sql_timestamp,
 )
+from epcc.documents.upstream import sql_upstream
 from promotions.models import CodeUsage
 
 # The documents of the usages whose ids are the one parameter (a uuid[]), in
@@ -58,7 +60,13 @@ def _document(usage: "str | sql.Composable") -> sql.Composed:
         member("used_on", sql_json_quoted(sql_timestamp(column("used_on")))),
         optional_member("customer_id", field("customer_id")),
         member("customer_email", field("customer_email")),
-        member("meta", sql_object(member("timestamps", sql_object(member("updated_at", updated_at))))),
+        member(
+            "meta",
+            sql_object(
+                member("timestamps", sql_object(member("updated_at", updated_at))),
+                optional_member("upstream", sql_upstream(RecordType.CODE_USAGE, column("id"))),
+            ),
+        ),
         # An empty updated_by is left out as well as a missing one.
         optional_member("updated_by", sql_json(sql.SQL("NULLIF({}, '')").format(column("updated_by")))),
         member("anonymized", field("anonymized")),

@@ -72,6 +72,9 @@ class UsageUpsertResult:
 
 
 _USAGE_FIELDS = [f.name for f in CodeUsage._meta.concrete_fields if not f.primary_key]
+# A usage anonymized here keeps its mask, and who anonymized it and when: a store that has not
+# yet received the push (or names its own key) does not change them back.
+_USAGE_FIELDS_KEPT_WHEN_ANONYMIZED = {"customer_email", "anonymized", "updated_by", "updated_at"}
 
 
 def _resolve_codes(promotion: Promotion, usages: list[ParsedUsage]) -> int:
@@ -135,6 +138,6 @@ def usages_upsert(*, promotion_id: uuid.UUID, usages: list[ParsedUsage]) -> Usag
             kept,
             update_conflicts=True,
             unique_fields=["id"],
-            update_fields=[f for f in _USAGE_FIELDS if f not in {"customer_email", "anonymized"}],
+            update_fields=[f for f in _USAGE_FIELDS if f not in _USAGE_FIELDS_KEPT_WHEN_ANONYMIZED],
         )
     return result

@@ -2,6 +2,7 @@
 
 import copy
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from django.test import override_settings
@@ -339,3 +340,59 @@ def test_order_list_query_count_does_not_grow_with_the_page(
         make_order()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(api_client.get("/v2/orders").json()["data"]) == 25
+
+
+def test_order_list_filters_and_sorts_on_updated_at(api_client, make_order):
+    early = make_order(updated_at=datetime(2024, 5, 1, 10, tzinfo=UTC))
+    late = make_order(updated_at=datetime(2024, 5, 2, 10, tzinfo=UTC))
+    later = make_order(updated_at=datetime(2024, 5, 2, 11, tzinfo=UTC))
+
+    def ids(**params):
+        response = api_client.get("/v2/orders", params)
+        assert response.status_code == 200, response.content
+        return [d["id"] for d in response.json()["data"]]
+
+    assert ids(sort="updated_at") == [str(early.pk), str(late.pk), str(later.pk)]
+    assert ids(sort="-updated_at") == [str(later.pk), str(late.pk), str(early.pk)]
+    assert ids(filter="ge(updated_at,2024-05-02T10:00:00Z)", sort="updated_at") == [
+        str(late.pk),
+        str(later.pk),
+    ]
+    assert ids(filter="gt(updated_at,2024-05-02T10:00:00Z)", sort="updated_at") == [str(later.pk)]
+    assert ids(filter="lt(updated_at,2024-05-02)", sort="updated_at") == [str(early.pk)]
+    assert ids(filter="le(updated_at,2024-05-02)", sort="updated_at") == [
+        str(early.pk),
+        str(late.pk),
+        str(later.pk),
+    ]
+    assert api_client.get("/v2/orders", {"filter": "eq(updated_at,2024-05-02)"}).status_code == 400
+    assert api_client.get("/v2/orders", {"sort": "updated"}).status_code == 400
+
+
+def test_documents_say_where_their_push_to_the_store_stands(api_client, make_order, make_usage):
+    from core.models import RecordType, UpstreamPush
+
+    failed, plain = make_order(), make_order()
+    usage = make_usage()
+    batch = uuid.uuid4()
+    UpstreamPush.objects.create(
+        record_type=RecordType.ORDER, record_id=failed.pk, batch_id=batch, state="failed", error="422 refused"
+    )
+    UpstreamPush.objects.create(record_type=RecordType.CODE_USAGE, record_id=usage.pk, batch_id=batch)
+    documents = {d["id"]: d for d in api_client.get("/v2/orders").json()["data"]}
+    assert documents[str(failed.pk)]["meta"]["upstream"] == {"state": "failed", "error": "422 refused"}
+    assert "upstream" not in documents[str(plain.pk)]["meta"]
+    assert api_client.get(f"/v2/orders/{failed.pk}").json()["data"]["meta"]["upstream"]["state"] == "failed"
+    usages = api_client.get(f"/v2/rule-promotions/{usage.promotion_id}/usages").json()["data"]
+    assert usages[0]["meta"]["upstream"] == {"state": "pending"}
+
+
+def test_the_anonymize_answer_shows_the_new_push_as_pending(api_client, make_order, settings):
+    settings.EPCC_API_BASE_URL = "http://127.0.0.1:9"
+    settings.EPCC_CLIENT_ID, settings.EPCC_CLIENT_SECRET = "1", "a-secret"
+    order = make_order()
+    response = api_client.post(
+        "/v2/orders/anonymize", {"data": {"order_ids": [str(order.pk)]}}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["data"][0]["meta"]["upstream"] == {"state": "pending"}

@@ -14,6 +14,8 @@ PATHS = {
     "/v2/orders/anonymize": {"post"},
     "/v2/rule-promotions/usages/anonymize": {"post"},
     "/v2/promotions/usages/anonymize": {"post"},
+    "/v2/rule-promotions": {"get"},
+    "/v2/rule-promotions/{promotion_id}/codes": {"get"},
     "/v2/rule-promotions/{promotion_id}/usages": {"get"},
     "/v2/rule-promotions/{promotion_id}/codes/{code}/usages": {"get"},
     "/v2/personal-data/erasure-requests": {"get", "post"},

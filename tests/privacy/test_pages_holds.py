@@ -105,3 +105,18 @@ def test_the_order_page_costs_a_fixed_number_of_queries(
         response = officer_client.get(order_url(person.eligible))
 
     assert response.content.decode().count("Hold ") >= 5
+
+
+def test_the_order_page_shows_its_push_to_the_store(officer_client, person):
+    from core.models import RecordType, UpstreamPush
+
+    assert 'id="upstream"' not in officer_client.get(order_url(person.eligible)).content.decode()
+    UpstreamPush.objects.create(
+        record_type=RecordType.ORDER,
+        record_id=person.eligible.pk,
+        batch_id=person.eligible.pk,
+        state="failed",
+        error="422 Could not anonymize orders: Order has status: order:complete",
+    )
+    html = officer_client.get(order_url(person.eligible)).content.decode()
+    assert "failed upstream" in html and "422 Could not anonymize orders: Order has status" in html
