@@ -292,7 +292,7 @@ def part_retention_workers(database_url: str, log: Path) -> None:
             "7",
             f"retention run over {total:,} orders ({changed:,} anonymized), "
             f"chunks of {settings.JOBS_CHUNK_SIZE}, two workers (JOBS_RUNS_PER_JOB=2)",
-            f"{two:.1f} s ({changed / two:,.0f}/s; {' and '.join(f'{s:.1f}' for s in seconds[2])} s, first and last)",
+            f"{two:.1f} s ({changed / two:,.0f}/s; {' and '.join(map('{:.1f}'.format, seconds[2]))} s)",
             f"one worker: {one:.1f} s",
             f"{one / two:.2f}x faster with two",
             "> 1x",
