@@ -101,6 +101,9 @@ class AnonymizationTarget:
     # The part of a selection the service would change now ("eligible only"),
     # in the rule's queryset form, so that path needs no review of its own.
     eligible: Callable[[QuerySet], QuerySet]
+    # The selection with a boolean `eligible` annotation, true where `eligible` selects
+    # (a job's chunks are written from it in one pass; a test holds the two together).
+    flag_eligible: Callable[[QuerySet], QuerySet]
     # A large selection's summary in a few aggregate queries, classified as
     # the review classifies (a test holds the two together).
     counts: Callable[[QuerySet], SelectionCounts]
@@ -250,19 +253,25 @@ class Confirmation:
     eligible_only: bool = False
     # Files the audit records under this erasure request (passed through to the service).
     erasure_request: ErasureRequest | None = None
-    # How many records the page counted (select-across): the selection must still have as many.
+    # What the page counted: the selection must still have as many, as many of them eligible.
     selected_count: int | None = None
+    eligible_count: int | None = None
 
 
 def confirmation_of(request) -> Confirmation:
     """The confirmation form's fields, parsed; a field the page adds is read here."""
-    try:
-        selected_count = int(request.POST["selected_count"])
-    except (KeyError, ValueError):
-        selected_count = None
     return Confirmation(
-        eligible_only=request.POST.get("eligible_only") == "yes", selected_count=selected_count
+        eligible_only=request.POST.get("eligible_only") == "yes",
+        selected_count=_count_field(request, "selected_count"),
+        eligible_count=_count_field(request, "eligible_count"),
     )
+
+
+def _count_field(request, name: str) -> int | None:
+    try:
+        return int(request.POST[name])
+    except (KeyError, ValueError):
+        return None
 
 
 def confirmed_selection(modeladmin, request, queryset) -> QuerySet:
@@ -288,32 +297,44 @@ def anonymize_confirmed(modeladmin, request, selection, target, confirmation: Co
     the job's page, or, when something changed since the confirmation page,
     that page again for the same selection with the reason (nothing anonymized).
     """
-    opts = modeladmin.model._meta
     select_across = request.POST.get("select_across") == "1"
-    counts = None
-    if select_across or len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) > jobs_chunk_size():
-        # One aggregate query: the selection's size now, and what the service would refuse.
+    if not select_across and len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) <= jobs_chunk_size():
+        return _anonymize_here(modeladmin, request, selection, target, confirmation)
+    if confirmation.selected_count is None or confirmation.eligible_count is None:
+        # A form without the page's counts (a page older than them): counted now, one query.
         counts = target.counts(selection)
-        if select_across and confirmation.selected_count not in (None, counts.selected):
-            lost = confirmation.selected_count - counts.selected
-            what = (
-                f"{lost} of the selected {opts.verbose_name_plural} can no longer be anonymized "
-                "or no longer match the list's filters"
-                if lost > 0
-                else f"{-lost} more {opts.verbose_name_plural} match the list's filters now"
-            )
-            return _refused(
-                modeladmin,
-                request,
-                selection,
-                target,
-                f"Nothing was anonymized: {what} (the confirmation page counted "
-                f"{confirmation.selected_count}, the list now has {counts.selected}). "
-                "Review the selection and try again.",
-            ), False
-    if counts is not None and counts.selected > jobs_chunk_size():
-        return _anonymize_as_job(modeladmin, request, selection, target, confirmation, counts)
+        confirmation = replace(
+            confirmation,
+            selected_count=counts.selected
+            if confirmation.selected_count is None
+            else confirmation.selected_count,
+            eligible_count=counts.eligible
+            if confirmation.eligible_count is None
+            else confirmation.eligible_count,
+        )
+    if not select_across or confirmation.selected_count > jobs_chunk_size():
+        return _anonymize_as_job(modeladmin, request, selection, target, confirmation)
+    # A select-across of one chunk at most: here, if the list still has what the page counted.
+    selected = selection.count()
+    if selected != confirmation.selected_count:
+        return _refused(
+            modeladmin, request, selection, target, _selection_changed(modeladmin, confirmation, selected)
+        ), False
     return _anonymize_here(modeladmin, request, selection, target, confirmation)
+
+
+def _selection_changed(modeladmin, confirmation: Confirmation, selected: int) -> str:
+    names = modeladmin.model._meta.verbose_name_plural
+    lost = confirmation.selected_count - selected
+    what = (
+        f"{lost} of the selected {names} can no longer be anonymized or no longer match the list's filters"
+        if lost > 0
+        else f"{-lost} more {names} match the list's filters now"
+    )
+    return (
+        f"Nothing was anonymized: {what} (the confirmation page counted {confirmation.selected_count}, "
+        f"the list now has {selected}). Review the selection and try again."
+    )
 
 
 def _anonymize_here(modeladmin, request, selection, target, confirmation: Confirmation):
@@ -367,44 +388,59 @@ def _filed_message(modeladmin, request, erasure_request: ErasureRequest | None) 
         )
 
 
-def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Confirmation, counts):
-    """A selection larger than one chunk: its ids written as a job's chunks in SQL, then the job's page.
+def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Confirmation):
+    """A selection larger than one chunk: its eligible ids written as a job's chunks in SQL; the job's page.
 
-    All or nothing as the page offered it: without "eligible only", a
-    selection with a record the service would refuse now starts nothing.
+    One statement reads the selection once: it must still hold what the page
+    counted, as many of them eligible, or nothing starts and the page comes
+    back. With nothing refused when the page was shown (its "Yes, anonymize"),
+    the same counts mean nothing is refused now (an anonymized record stays
+    anonymized); with "eligible only", no more is left out than the page said.
     """
     opts = modeladmin.model._meta
-    if counts.refused and not confirmation.eligible_only:
-        reasons = ", ".join(
-            f"{REASON_LABELS.get(code, code).lower()}: {count}"
-            for code, count in counts.refused_by_reason.items()
-            if count
+    expected = (confirmation.selected_count, confirmation.eligible_count)
+    started = job_start_for_queryset(
+        kind=target.job_kind,
+        actor=Actor.for_user(request.user),
+        via=Interface.ADMIN,
+        queryset=target.flag_eligible(selection),
+        take="eligible",
+        keep=lambda selected, taken: (selected, taken) == expected,
+        params=anonymize_job_params(confirmation.erasure_request, admin_history=True),
+    )
+    if started.selected != confirmation.selected_count:
+        return _refused(
+            modeladmin,
+            request,
+            selection,
+            target,
+            _selection_changed(modeladmin, confirmation, started.selected),
+        ), False
+    if started.taken != confirmation.eligible_count:
+        lost = confirmation.eligible_count - started.taken
+        what = (
+            f"{lost} of the selected {opts.verbose_name_plural} can no longer be anonymized"
+            if lost > 0
+            else f"{-lost} more of the selected {opts.verbose_name_plural} may be anonymized now"
         )
         return _refused(
             modeladmin,
             request,
             selection,
             target,
-            f"Nothing was anonymized: {counts.refused} of the selected {opts.verbose_name_plural} "
-            f"can no longer be anonymized ({reasons}). Review the selection and try again.",
+            f"Nothing was anonymized: {what} (the confirmation page counted {confirmation.eligible_count} "
+            f"eligible, there are {started.taken} now). Review the selection and try again.",
         ), False
-    job = job_start_for_queryset(
-        kind=target.job_kind,
-        actor=Actor.for_user(request.user),
-        via=Interface.ADMIN,
-        queryset=target.eligible(selection),
-        params=anonymize_job_params(confirmation.erasure_request, admin_history=True),
-    )
+    job = started.job
     if job is None:
         return _nothing_needed(modeladmin, request), False
     parts = [
         f"Anonymizing {job.total} {model_ngettext(opts, job.total)} as a job, "
         f"{-(-job.total // job.chunk_size)} chunks of up to {job.chunk_size}: this page shows its progress."
     ]
-    if counts.already_anonymized:
-        parts.append(f"{counts.already_anonymized} were already anonymized.")
-    if counts.refused:
-        parts.append(f"{counts.refused} others (refused) are left as they are.")
+    left = started.selected - started.taken
+    if left:
+        parts.append(f"{left} others (refused or already anonymized) are left as they are.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
     _filed_message(modeladmin, request, confirmation.erasure_request)
     return HttpResponseRedirect(reverse("privacy:job", args=[job.pk])), True

@@ -135,48 +135,64 @@ def _job_create(
     )
 
 
+@dataclass
+class QuerysetJobStart:
+    """What `job_start_for_queryset` found and did."""
+
+    job: Job | None  # None: nothing to do, or `keep` said no (nothing was written)
+    selected: int  # records the queryset selected
+    taken: int  # of them, those written into the job (its total)
+
+
 def job_start_for_queryset(
     *,
     kind: str,
     actor: Actor,
     via: Interface,
     queryset: QuerySet,
+    take: str,
+    keep: Callable[[int, int], bool] = lambda selected, taken: True,
     params: dict | None = None,
     chunk_size: int | None = None,
-) -> Job | None:
-    """Record a job over the records of a queryset and queue it; None when it selects nothing.
+) -> QuerysetJobStart:
+    """Record a job over the records of a queryset that its boolean annotation `take` marks; queue it.
 
-    The ids never come to Python: one INSERT ... SELECT numbers the
-    queryset's distinct primary keys in key order and writes them as the
-    job's chunks, so starting a job over 100,000 records costs a few
-    statements whatever their number (the admin's select-all answers at
-    once). The records are the queryset's as this transaction sees them; the
-    service checks each chunk again under lock when it runs.
+    The ids never come to Python: one statement reads the queryset once,
+    counts its records and those `take` marks, and writes the marked ids in
+    key order as the job's chunks, so starting a job over 100,000 records
+    costs a few statements whatever their number (the admin's select-all
+    answers at once). `keep(selected, taken)` then decides: when it says no
+    (the selection is not what the caller expected) or nothing is taken,
+    nothing is written and no job starts. The records are the queryset's as
+    this transaction sees them; the service checks each chunk again under
+    lock when it runs.
     """
     with transaction.atomic():
         job = _job_create(kind=kind, actor=actor, via=via, params=params, chunk_size=chunk_size)
-        selection, selection_params = queryset.order_by().values_list("pk").query.sql_with_params()
+        selection, selection_params = queryset.order_by().values_list("pk", take).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
                 sql.SQL(_chunks_insert_sql()).format(selection=sql.SQL(selection)).as_string(),
                 [*selection_params, job.pk, job.chunk_size, job.chunk_size],
             )
-            (total,) = cursor.fetchone()
-        if not total:
+            selected, taken = cursor.fetchone()
+        if not taken or not keep(selected, taken):
             transaction.set_rollback(True)
-            return None
-        Job.objects.filter(pk=job.pk).update(total=total, planned=True)
-        job.total, job.planned = total, True
+            return QuerysetJobStart(job=None, selected=selected, taken=taken)
+        Job.objects.filter(pk=job.pk).update(total=taken, planned=True)
+        job.total, job.planned = taken, True
         transaction.on_commit(lambda: _defer(job.pk))
-    return job
+    return QuerysetJobStart(job=job, selected=selected, taken=taken)
 
 
-# A job's chunks from a SELECT of ids, in one statement: the ids numbered in key order,
-# CHUNK of them per row; returns how many ids it wrote.
+# A job's chunks from a SELECT of (id, take) pairs, in one statement that reads the selection
+# once: the taken ids numbered in key order, CHUNK of them per row; returns how many ids the
+# selection had and how many it wrote.
 CHUNKS_INSERT = """
-WITH numbered AS (
-    SELECT id, row_number() OVER (ORDER BY id) - 1 AS position
-    FROM (SELECT DISTINCT selected.id FROM ({{selection}}) AS selected(id)) AS distinct_ids
+WITH selected AS MATERIALIZED (
+    SELECT DISTINCT selection.id, selection.take FROM ({{selection}}) AS selection(id, take)
+), numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) - 1 AS position FROM selected WHERE take
 ), written AS (
     INSERT INTO {chunk} ({job}, {number}, {ids}, {count}, {unchanged}, {refused})
     SELECT %s, position / %s + 1, array_agg(id ORDER BY id), 0, 0, 0
@@ -184,7 +200,7 @@ WITH numbered AS (
     GROUP BY position / %s
     RETURNING cardinality({ids}) AS size
 )
-SELECT coalesce(sum(size), 0) FROM written
+SELECT (SELECT count(*) FROM selected), (SELECT coalesce(sum(size), 0)::bigint FROM written)
 """
 
 

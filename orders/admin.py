@@ -7,7 +7,7 @@ and filter and a large selection's counts read
 """
 
 from django.contrib import admin
-from django.db.models import Count
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.utils.html import format_html_join
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
@@ -69,6 +69,9 @@ def orders_selection_counts(queryset) -> SelectionCounts:
 ORDERS = AnonymizationTarget(
     review=lambda ids: orders_anonymization_review(order_ids=ids),
     eligible=orders_eligible,
+    flag_eligible=lambda queryset: queryset.with_anonymization_block().annotate(
+        eligible=ExpressionWrapper(Q(anonymization_block=None), output_field=BooleanField())
+    ),
     counts=orders_selection_counts,
     anonymize=lambda ids, actor, erasure_request=None: orders_anonymize(
         order_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request

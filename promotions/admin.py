@@ -5,7 +5,7 @@ Usages mirror EPCC and are read-only here; only the anonymize action, through
 """
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.utils.html import format_html
 
 from core.admin_actions import AnonymizationTarget, SelectionCounts, anonymize_selected
@@ -41,6 +41,9 @@ USAGES = AnonymizationTarget(
     review=lambda ids: usages_anonymization_review(usage_ids=ids),
     # Any usage may be anonymized; those already done need nothing.
     eligible=lambda queryset: queryset.filter(anonymized=False),
+    flag_eligible=lambda queryset: queryset.annotate(
+        eligible=ExpressionWrapper(Q(anonymized=False), output_field=BooleanField())
+    ),
     counts=usages_selection_counts,
     anonymize=lambda ids, actor, erasure_request=None: usages_anonymize(
         usage_ids=ids, actor=actor, via=Interface.ADMIN, erasure_request=erasure_request

@@ -49,26 +49,37 @@ def eligible_orders(make_order, n):
     return [make_order(addresses=False, items=0, attributes={"gift_note": "Love, Ann"}) for _ in range(n)]
 
 
-def select_all(client, url, action, first_id, **extra):
-    """The confirmation page's button after a select-across (not followed)."""
-    return client.post(
-        url,
-        {
-            "action": action,
-            "_selected_action": [str(first_id)],
-            "select_across": "1",
-            "index": "0",
-            "post": "yes",
-            **ERASURE_REFERENCE,
-            **extra,
-        },
-    )
+def confirmation_form(client, url, action, first_id, **extra) -> dict:
+    """The confirmation page of a select-across, and the form its button posts (its counts included)."""
+    form = {
+        "action": action,
+        "_selected_action": [str(first_id)],
+        "select_across": "1",
+        "index": "0",
+        **ERASURE_REFERENCE,
+        **extra,
+    }
+    page = client.post(url, form)
+    assert page.status_code == 200, page.status_code
+    return {
+        **form,
+        "post": "yes",
+        "selected_count": str(page.context["selected_count"]),
+        "eligible_count": str(page.context["eligible_count"]),
+    }
+
+
+def select_all(client, url, action, first_id, *, meanwhile=lambda: None, **extra):
+    """Select all, confirm (not followed); `meanwhile` runs between the page and the button."""
+    form = confirmation_form(client, url, action, first_id, **extra)
+    meanwhile()
+    return client.post(url, form)
 
 
 def test_a_select_all_beyond_one_chunk_starts_a_job_and_opens_its_page(officer_client, officer, make_order):
     orders = eligible_orders(make_order, 10)
 
-    response = select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk, selected_count="10")
+    response = select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk)
 
     job = Job.objects.get()
     assert response.status_code == 302
@@ -95,10 +106,9 @@ def test_the_request_costs_the_same_statements_whatever_the_selection_size(offic
     for size in (6, 30):
         Order.objects.all().delete()
         orders = eligible_orders(make_order, size)
+        form = confirmation_form(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk)
         with CaptureQueriesContext(connection) as queries:
-            response = select_all(
-                officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk, selected_count=str(size)
-            )
+            response = officer_client.post(ORDERS_URL, form)
         assert response.status_code == 302
         counts.append(len(queries))
     assert counts[0] == counts[1]
@@ -107,7 +117,7 @@ def test_the_request_costs_the_same_statements_whatever_the_selection_size(offic
 
 def test_the_job_leaves_one_audit_record_and_one_history_entry_per_order(officer_client, officer, make_order):
     orders = eligible_orders(make_order, 10)
-    select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk, selected_count="10")
+    select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk)
     job = Job.objects.get()
 
     job = job_run(job_id=job.pk)
@@ -134,25 +144,28 @@ def test_eligible_only_writes_only_the_eligible_into_the_job(officer_client, mak
     refused = make_order(status="complete", payment="paid", shipping="unfulfilled")
     already = make_order(anonymized=True, customer_email="**", customer_name="**")
 
-    response = select_all(
-        officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk, selected_count="8", eligible_only="yes"
-    )
+    response = select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk, eligible_only="yes")
 
     job = Job.objects.get()
     assert response.status_code == 302 and job.total == 6
     assert {pk for ids in job.chunks.values_list("ids", flat=True) for pk in ids} == {o.pk for o in orders}
     message = " ".join(messages_of(officer_client.get(response["Location"])))
-    assert "1 were already anonymized. 1 others (refused) are left as they are." in message
+    assert "2 others (refused or already anonymized) are left as they are." in message
     job_run(job_id=job.pk)
     assert not Order.objects.get(pk=refused.pk).anonymized
     assert AuditRecord.objects.filter(record_id=already.pk).count() == 0
 
 
-def test_without_eligible_only_a_selection_with_a_refused_order_starts_nothing(officer_client, make_order):
+def test_a_hold_placed_after_the_confirmation_page_starts_nothing(officer_client, make_order):
     orders = eligible_orders(make_order, 6)
-    LegalHold.objects.create(order=orders[3], reason="Tax retention")
 
-    response = select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, orders[0].pk, selected_count="6")
+    response = select_all(
+        officer_client,
+        ORDERS_URL,
+        ANONYMIZE_ORDERS,
+        orders[0].pk,
+        meanwhile=lambda: LegalHold.objects.create(order=orders[3], reason="Tax retention"),
+    )
 
     assert not Job.objects.exists()
     # The confirmation page again, for the same selection, with why.
@@ -160,7 +173,8 @@ def test_without_eligible_only_a_selection_with_a_refused_order_starts_nothing(o
     assert response.context["refused_count"] == 1 and response.context["select_across"]
     [message] = messages_of(response)
     assert message.startswith("Nothing was anonymized: 1 of the selected orders can no longer be anonymized")
-    assert "under legal hold: 1" in message
+    assert "(the confirmation page counted 6 eligible, there are 5 now)" in message
+    assert response.context["refused_by_reason"] == [("Under legal hold", 1)]
 
 
 def test_a_selection_of_one_chunk_is_still_anonymized_in_the_request(officer_client, make_order):
@@ -176,9 +190,7 @@ def test_a_selection_of_one_chunk_is_still_anonymized_in_the_request(officer_cli
 def test_nothing_to_anonymize_starts_no_job(officer_client, make_order):
     done = [make_order(anonymized=True, customer_email="**") for _ in range(6)]
 
-    response = select_all(
-        officer_client, ORDERS_URL, ANONYMIZE_ORDERS, done[0].pk, selected_count="6", eligible_only="yes"
-    )
+    response = select_all(officer_client, ORDERS_URL, ANONYMIZE_ORDERS, done[0].pk, eligible_only="yes")
 
     assert not Job.objects.exists()
     assert "Nothing was anonymized: no selected orders needed it." in messages_of(
@@ -189,7 +201,7 @@ def test_nothing_to_anonymize_starts_no_job(officer_client, make_order):
 def test_usages_beyond_one_chunk_run_as_a_job_too(officer_client, officer, make_usage):
     usages = [make_usage() for _ in range(9)]
 
-    response = select_all(officer_client, USAGES_URL, ANONYMIZE_USAGES, usages[0].pk, selected_count="9")
+    response = select_all(officer_client, USAGES_URL, ANONYMIZE_USAGES, usages[0].pk)
 
     job = Job.objects.get()
     assert response["Location"] == f"/privacy/jobs/{job.pk}/"

@@ -217,3 +217,17 @@ def test_a_large_confirmation_costs_the_same_queries_for_50_or_500_orders(
     five_hundred = confirmation((500, 200, 200, 100))
     assert fifty == five_hundred, (fifty, five_hundred)
     assert five_hundred <= 20
+
+
+def test_the_eligible_flag_marks_what_eligible_selects(mixed_orders, make_usage):
+    """A job's chunks are written from `flag_eligible` (one pass): it must mark the `eligible` part."""
+    from orders.admin import ORDERS
+    from promotions.admin import USAGES
+
+    make_usage(), make_usage(anonymized=True, customer_email="**"), make_usage()
+    for target, queryset in ((ORDERS, Order.objects.all()), (USAGES, CodeUsage.objects.all())):
+        flagged = dict(target.flag_eligible(queryset).values_list("pk", "eligible"))
+        eligible = set(target.eligible(queryset).values_list("pk", flat=True))
+        assert len(flagged) == queryset.count()
+        assert {pk for pk, flag in flagged.items() if flag} == eligible
+        assert eligible and len(eligible) < len(flagged)

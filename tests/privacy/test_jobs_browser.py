@@ -75,3 +75,28 @@ def test_the_progress_bar_moves_to_done_without_reloading(
     expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
     expect(page.get_by_role("link", name="Retention: orders")).to_be_visible()
     screenshot("04-jobs")
+
+
+def test_a_running_job_asked_to_stop_says_cancelling_until_it_stops(page, screenshot, officer, make_order):
+    job = retention_start(
+        record_type="orders",
+        cutoff=datetime(2021, 1, 1, tzinfo=UTC),
+        actor=Actor.for_user(officer),
+        defer=False,
+    )
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING)  # a worker has it (none here)
+    log_in(page)
+    page.goto(f"/privacy/jobs/{job.pk}/")
+
+    page.get_by_role("button", name="Cancel the job").click()
+
+    expect(page.locator("#job-cancelling")).to_have_text(
+        "Cancelling… the job stops after the chunk under way."
+    )
+    expect(page.get_by_role("button", name="Cancel the job")).to_be_hidden()
+    page.wait_for_timeout(1500)  # the script polls meanwhile: it keeps the button hidden
+    expect(page.get_by_role("button", name="Cancel the job")).to_be_hidden()
+    screenshot("cancelling")
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.CANCELLED)  # the worker stops between chunks
+    expect(page.locator("#job-status")).to_have_text("Cancelled", timeout=10000)
+    expect(page.locator("#job-cancelling")).to_be_hidden()
