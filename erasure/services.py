@@ -128,9 +128,11 @@ def _items_add(erasure_request: ErasureRequest, record_type: str, record_ids: It
 
 def _run(erasure_request: ErasureRequest, *, actor: Actor, via: Interface) -> Job:
     """Queue the job that settles the request's pending items (when the transaction commits)."""
-    return job_start(
-        kind=ERASURE_REQUEST_JOB, actor=actor, via=via, params={"erasure_request": str(erasure_request.pk)}
-    )
+    params = {"erasure_request": str(erasure_request.pk)}
+    if actor.api_key is not None:
+        # The job's own actor keeps a label and a user; the key lets its audit records name the key.
+        params["api_key"] = actor.api_key.pk
+    return job_start(kind=ERASURE_REQUEST_JOB, actor=actor, via=via, params=params)
 
 
 def erasure_request_create(

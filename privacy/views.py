@@ -354,6 +354,7 @@ def _request_page(request, pk, *, status=200, **forms):
         "due_mark": due_mark(erasure_request),
         "next_step": erasure_request_next_step(erasure_request, jobs_of),
         "active_job": next((job for job in jobs_of if job.active), None),
+        "failed_job": next((job for job in jobs_of[:1] if job.status == JobStatus.FAILED), None),
         "can_change": request.user.has_perms(ERASE_PERMISSIONS) and not erasure_request.closed,
         "extend_form": forms.get("extend_form") or RequestExtendForm(),
         "reject_form": forms.get("reject_form") or RequestCloseForm(),

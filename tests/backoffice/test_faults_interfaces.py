@@ -248,6 +248,7 @@ def test_an_erasure_job_failing_mid_batch_changes_nothing_and_its_request_stays_
     assert erasure_request.items.filter(state="pending").count() == 5
     request_page = staff.get(f"/privacy/requests/{erasure_request.pk}/").content.decode()
     assert "not handled yet" in request_page
+    assert f"/privacy/jobs/{job.pk}/" in request_page  # the failed job, to retry
 
 
 @pytest.mark.django_db

@@ -10,6 +10,7 @@ import json
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from procrastinate import exceptions
 from procrastinate.contrib.django import app
 
 from core.audit import Actor
@@ -57,6 +58,14 @@ def test_the_follow_up_is_a_periodic_task_on_the_setting_s_schedule():
     task = app.tasks[FOLLOW_UP_TASK]
     assert task.queueing_lock == FOLLOW_UP_TASK  # at most one waiting
     assert task.lock == FOLLOW_UP_TASK  # at most one running
+
+
+def test_a_second_follow_up_is_not_queued_while_one_waits(start_worker):
+    # start_worker's teardown empties procrastinate's tables; no worker is needed here.
+    app.configure_task(FOLLOW_UP_TASK).defer()
+
+    with pytest.raises(exceptions.AlreadyEnqueued):
+        app.configure_task(FOLLOW_UP_TASK).defer()
 
 
 def test_officer_scenario_an_import_and_the_follow_up_complete_the_request(

@@ -314,3 +314,23 @@ def test_no_item_or_request_row_holds_a_personal_value(subject, actor, run_jobs)
     text = repr(rows).lower()
     for value in ("grace", "hopper", "example.com"):
         assert value not in text
+
+
+def test_a_request_opened_with_an_api_key_files_its_anonymizations_under_the_key(subject, officer, run_jobs):
+    from core.api_keys import api_key_create
+    from core.audit import Actor
+
+    api_key, _ = api_key_create(name="dsr-bot", user=officer)
+    erasure_request = run_jobs(
+        erasure_request_create(
+            resource_type="customer",
+            resource_id=str(subject.customer_id),
+            reference="API-1",
+            actor=Actor.for_api_key(api_key),
+            via=Interface.API,
+        )
+    )
+
+    assert erasure_request.created_by_api_key == api_key
+    audit = AuditRecord.objects.filter(erasure_request=erasure_request)
+    assert {(r.actor, r.actor_key_id, r.interface) for r in audit} == {(api_key.label, api_key.pk, "api")}
