@@ -12,11 +12,11 @@ from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.api_keys import access_token_issue
 from epcc.parsers import BoundedJSONParser
+from epcc.throttling import TokenEndpointThrottle
 from epcc.schema import error_responses
 
 GRANT_TYPE = "client_credentials"
@@ -59,7 +59,7 @@ class AccessTokenView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
     # Per client address: guessing secrets is slow.
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [TokenEndpointThrottle]
 
     def get_authenticate_header(self, request):
         # Without it DRF turns a failed authentication into a 403; EPCC answers 401.
