@@ -16,8 +16,8 @@ from rest_framework.views import APIView
 
 from core.api_keys import access_token_issue
 from epcc.parsers import BoundedJSONParser
-from epcc.throttling import TokenEndpointThrottle
 from epcc.schema import error_responses
+from epcc.throttling import TokenEndpointThrottle
 
 GRANT_TYPE = "client_credentials"
 BAD_CLIENT_DETAIL = "Unknown client_id, wrong client_secret, or a revoked or expired key."
