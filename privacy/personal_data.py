@@ -48,6 +48,8 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "core.AuditRecord": frozenset({"action", "actor", "interface", "record_type", "fields", "note"}),
     # A job's params hold ids and cut-off dates; its error, a domain message or an exception's name.
     "core.Job": frozenset({"kind", "status", "actor", "interface", "params", "error"}),
+    # The SHA-256 of a throttle's scope and client (a user's id or an address): no address in clear.
+    "core.ThrottleCount": frozenset({"key"}),
 }
 
 # The apps whose models the register must cover completely.
