@@ -211,7 +211,7 @@ REST_FRAMEWORK = {
     # EPCC answers no OPTIONS; without metadata DRF answers 405 (in the envelope).
     "DEFAULT_METADATA_CLASS": None,
     "UNAUTHENTICATED_USER": None,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["epcc.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "user": os.environ.get("API_THROTTLE_RATE", "6000/min"),
         "anon": os.environ.get("API_THROTTLE_ANON_RATE", "60/min"),
@@ -233,19 +233,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-}
-
-# Throttle counts live here: a table every worker and process shares (one process's memory would
-# give each gunicorn worker a limit of its own). core's migration 0007 creates the table.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "core_cache",
-        # Each throttled client (API user, token endpoint address) is one entry. Every write counts
-        # the table's rows; past this many, expired entries go first, then a third of the rest
-        # (the cache's cull). Small keeps the count cheap; far above the clients of a minute.
-        "OPTIONS": {"MAX_ENTRIES": 1000},
-    }
 }
 
 LOGGING = {

@@ -379,3 +379,18 @@ class UpstreamPush(models.Model):
 
     def __str__(self):
         return f"Push of {self.record_type} {self.record_id} ({self.state})"
+
+
+class ThrottleCount(models.Model):
+    """One API client's requests in its current rate window (core/throttling.py).
+
+    The table is unlogged (migration 0012): a count's write waits for no WAL flush,
+    and a crash only empties it.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True, help_text="SHA-256 of the scope and the client.")
+    window_end = models.DateTimeField(help_text="When the window ends and the count starts again.")
+    count = models.PositiveIntegerField(help_text="Requests in the window (at most the limit + 1).")
+
+    def __str__(self):
+        return f"{self.key}: {self.count} until {self.window_end}"

@@ -1,7 +1,9 @@
 """The procrastinate tasks of the kernel (found by procrastinate's Django app: every app's tasks.py).
 
 `core.run_job` runs one job (core/jobs.py); `core.requeue_stalled_jobs`,
-every minute, hands the runs of killed workers back to the queue.
+every minute, hands the runs of killed workers back to the queue;
+`core.prune_throttle_counts`, hourly, deletes the API's throttle counts whose
+window has ended (core/throttling.py).
 """
 
 from django.db import close_old_connections, connections
@@ -16,6 +18,7 @@ from core.jobs import (
     job_run,
     jobs_requeue_stalled_async,
 )
+from core.throttling import throttle_counts_prune
 
 RUN_JOB_ATTEMPTS = 5
 
@@ -55,3 +58,17 @@ def run_job(context: JobContext, job_id: str) -> None:
 @app.task(name="core.requeue_stalled_jobs", queueing_lock="core.requeue_stalled_jobs")
 async def requeue_stalled_jobs(timestamp: int) -> None:
     await jobs_requeue_stalled_async()
+
+
+PRUNE_THROTTLE_COUNTS_TASK = "core.prune_throttle_counts"
+
+
+@app.periodic(cron="17 * * * *", periodic_id="prune_throttle_counts")
+@app.task(name=PRUNE_THROTTLE_COUNTS_TASK, queueing_lock=PRUNE_THROTTLE_COUNTS_TASK)
+def prune_throttle_counts(timestamp: int) -> None:
+    # A client seen once (an address trying the token endpoint) leaves no row for long.
+    close_old_connections()
+    try:
+        throttle_counts_prune()
+    finally:
+        connections.close_all()

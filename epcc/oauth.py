@@ -12,12 +12,12 @@ from rest_framework.exceptions import AuthenticationFailed, ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from core.api_keys import access_token_issue
 from epcc.parsers import BoundedJSONParser
 from epcc.schema import error_responses
+from epcc.throttling import TokenEndpointThrottle
 
 GRANT_TYPE = "client_credentials"
 BAD_CLIENT_DETAIL = "Unknown client_id, wrong client_secret, or a revoked or expired key."
@@ -59,7 +59,7 @@ class AccessTokenView(APIView):
     permission_classes = [AllowAny]
     parser_classes = [FormParser, MultiPartParser, BoundedJSONParser]
     # Per client address: guessing secrets is slow.
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [TokenEndpointThrottle]
 
     def get_authenticate_header(self, request):
         # Without it DRF turns a failed authentication into a 403; EPCC answers 401.

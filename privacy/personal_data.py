@@ -52,6 +52,8 @@ NOT_PERSONAL: dict[str, frozenset[str]] = {
     "core.UpstreamPush": frozenset({"record_type", "state", "error"}),
     # A sync's place in the store: names of walks, promotion ids, a store error.
     "connector.SyncState": frozenset({"key", "cursor", "last_error"}),
+    # The SHA-256 of a throttle's scope and client (a user's id or an address): no address in clear.
+    "core.ThrottleCount": frozenset({"key"}),
 }
 
 # The apps whose models the register must cover completely.

@@ -6,10 +6,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from core.api_keys import api_key_create
+from core.models import ThrottleCount
 from epcc.importing.orders import order_from_epcc, orders_upsert
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -23,17 +23,17 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_throttles(request):
-    """Throttle counts live in the database cache: every test that reaches the database starts
-    and ends without any (a transactional test's commits outlive it; the flush skips that table)."""
+    """Throttle counts live in a table: every test that reaches the database starts and ends
+    without any (a transactional test's commits outlive it)."""
     names = set(request.fixturenames)
     if not ({"db", "transactional_db"} & names or request.node.get_closest_marker("django_db")):
         yield
         return
     if {"db", "transactional_db"} & names:
         request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
-    cache.clear()
+    ThrottleCount.objects.all().delete()
     yield
-    cache.clear()
+    ThrottleCount.objects.all().delete()
 
 
 @pytest.fixture

@@ -203,8 +203,9 @@ def test_related_entries_take_a_fixed_number_of_queries(api_client, make_order, 
     for _ in range(30):
         make_order(customer_id=customer_id, addresses=False, attributes={}, items=0)
 
-    # The key and its user, the user's two permission lists; then the count and the page.
-    with django_assert_num_queries(5):
+    # The key and its user, the user's two permission lists, the throttle's count; then the
+    # count and the page.
+    with django_assert_num_queries(6):
         response = api_client.get(ENTRIES, {**subject_filter("customer", customer_id), "page[limit]": 100})
 
     assert len(response.json()["data"]) == 30
@@ -262,7 +263,7 @@ def test_a_customers_log_is_the_trail_of_everything_it_holds_oldest_first(
     )
     orders_anonymize(order_ids=[shipped.pk], actor=Actor.system("retention"), via=Interface.COMMAND)
 
-    with django_assert_num_queries(5):  # key and user, permissions (two), count, page
+    with django_assert_num_queries(6):  # key and user, permissions (two), throttle, count, page
         response = api_client.get(LOGS, subject_filter("customer", customer_id))
 
     data = response.json()["data"]

@@ -255,8 +255,9 @@ def test_the_list_holds_the_requests_for_that_resource_newest_first(
     second = api_client.post(PATH, create_body("customer", customer_id), format="json").json()["data"]
     api_client.post(PATH, create_body("order", shipped.pk), format="json")  # another resource
 
-    # Key and user, permissions (two); the count, the page, the page's waiting items.
-    with django_assert_num_queries(6):
+    # Key and user, permissions (two), the throttle's count; the count, the page, the page's
+    # waiting items.
+    with django_assert_num_queries(7):
         response = api_client.get(PATH, subject_filter("customer", customer_id))
 
     body = response.json()

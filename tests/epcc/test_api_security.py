@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db.models.functions import Now
 from django.test import Client
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from core.api_keys import api_key_create, api_key_revoke
-from core.models import AccessToken, ApiKey
+from core.models import AccessToken, ApiKey, ThrottleCount
 from orders.models import Order
 from promotions.models import CodeUsage
 
@@ -160,19 +161,73 @@ def test_trusted_proxies_default_to_none_and_come_from_api_trusted_proxies():
 
 
 @pytest.mark.django_db
-def test_the_counts_live_in_an_unlogged_database_table():
-    from django.conf import settings as django_settings
+def test_the_counts_live_in_an_unlogged_table_without_the_client_address():
     from django.db import connection
 
-    assert django_settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'core_cache'")
+        cursor.execute(
+            "SELECT relpersistence FROM pg_class WHERE relname = %s", [ThrottleCount._meta.db_table]
+        )
         assert cursor.fetchone() == ("u",)  # no WAL: a count's write waits for no disk flush
+    guess(REMOTE_ADDR="198.51.100.23")
+    (row,) = ThrottleCount.objects.values_list("key", "count")
+    assert "198.51.100.23" not in row[0] and len(row[0]) == 64 and row[1] == 1  # hashed
+
+
+@pytest.mark.django_db
+def test_the_database_cache_table_is_gone():
+    from django.db import connection
+
+    assert "core_cache" not in connection.introspection.table_names()
+
+
+@pytest.mark.django_db
+def test_a_throttled_call_costs_one_statement_more_than_an_unthrottled_one(
+    officer, rate, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = bearer_client(token_for(officer))
+    client.get("/v2/orders")  # the key's user and permissions are the same either way
+    rate(None)
+    with CaptureQueriesContext(connection) as unthrottled:
+        assert client.get("/v2/orders").status_code == 200
+    rate("100/min")
+    with django_assert_num_queries(len(unthrottled.captured_queries) + 1) as throttled:
+        assert client.get("/v2/orders").status_code == 200
+    extra = [q["sql"] for q in throttled.captured_queries if ThrottleCount._meta.db_table in q["sql"]]
+    assert len(extra) == 1 and extra[0].lstrip().startswith("INSERT")
+
+
+@pytest.mark.django_db
+def test_the_window_rolls_over_and_the_count_starts_again(officer, rate):
+    rate("2/min")
+    client = bearer_client(token_for(officer))
+    assert [client.get("/v2/orders").status_code for _ in range(3)] == [200, 200, 429]
+    ThrottleCount.objects.update(window_end=Now() - timedelta(seconds=1))  # the minute has passed
+    assert [client.get("/v2/orders").status_code for _ in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.django_db
+def test_retry_after_is_the_seconds_until_the_window_ends(rate):
+    rate("1/hour", scope="anon")
+    assert guess().status_code == 401
+    first_429 = guess()
+    assert_envelope(first_429, 429)
+    assert 3590 < int(first_429["Retry-After"]) <= 3600
+    ThrottleCount.objects.update(window_end=Now() + timedelta(seconds=42.5))
+    # Refused requests do not push the window's end further.
+    answers = [guess() for _ in range(3)]
+    assert [a.status_code for a in answers] == [429, 429, 429]
+    assert [a["Retry-After"] for a in answers] == ["43", "43", "43"]
+    assert ThrottleCount.objects.get().count == 2  # the limit + 1, however many are refused
 
 
 COUNT_IN_A_PROCESS = """
 import json, sys, django
 django.setup()
+from django.db.models.functions import Now
 from django.test import Client
 body = {"grant_type": "client_credentials", "client_id": "1", "client_secret": "x"}
 answers = [Client().post("/oauth/access_token", body) for _ in range(int(sys.argv[1]))]
