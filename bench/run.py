@@ -19,7 +19,20 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "perf_bench"
-HOST, PORT = "127.0.0.1", 8103
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A port nobody listens on now: other benches and tests run on this machine at the same time."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+# Chosen once per process (BENCH_PORT overrides): gunicorn binds it, the clients call it.
+PORT = int(os.environ.get("BENCH_PORT") or free_port())
 BATCH = 1000
 BENCH_PASSWORD = "bench-password-not-secret-1"  # noqa: S105 (a throwaway local database)
 
