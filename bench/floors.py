@@ -4,14 +4,18 @@ Two per write (issue 17):
 
 - raw: the masking UPDATEs alone, one transaction per batch;
 - JSON: the same UPDATEs as data-modifying CTEs, and the endpoint's documents
-  written from what they return (`UPDATE ... RETURNING` + `json_agg` of
-  `json_build_object`), fetched as one JSON text: what a hand-written
-  endpoint would do to answer the same request, without locks, rule checks
-  or audit records.
+  written from what they return (`UPDATE ... RETURNING`, aggregated into one
+  JSON array), fetched as one text: what a hand-written endpoint would do to
+  answer the same request, without locks, rule checks or audit records. The
+  documents are written by the product's own expressions (JSON text by
+  concatenation): `json_agg` of `json_build_object` wrote the same documents
+  about 3x slower than the product, which made no floor.
 
 The ids go as one array parameter, the mask as a parameter, as the product
 sends them.
 """
+
+import functools
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -55,81 +59,74 @@ ORDERS_RAW = (
 )
 
 
-def _address_json(alias: str) -> str:
-    members = ", ".join(f"'{name}', {alias}.{name}" for name in ADDRESS_FIELDS)
-    return f"CASE WHEN {alias}.id IS NOT NULL THEN json_build_object({members}) END"
-
-
-# The order document: every member the endpoint answers (money as amount and
-# currency; attributes masked by the UPDATE come from its RETURNING, the
-# others, unchanged, from the table; the item ids from the table).
-ORDERS_JSON = f"""
+# The same three UPDATEs, returning their rows, and the endpoint's documents
+# written from them with the product's own document expressions
+# (epcc.documents.orders: JSON text by concatenation, its fastest way), as
+# one JSON array: attributes masked by the UPDATE come from its RETURNING, the
+# others, unchanged, from the table; the item ids from the table.
+ORDERS_JSON = """
 WITH o AS (
-    UPDATE orders_order SET anonymized = true, updated_at = now(), {ORDER_SETS}
+    UPDATE orders_order SET anonymized = true, updated_at = now(), {order_sets}
     WHERE id = ANY(%(ids)s::uuid[]) AND NOT anonymized
     RETURNING *
 ), ad AS (
-    UPDATE orders_orderaddress SET {ADDRESS_SETS} WHERE order_id = ANY(%(ids)s::uuid[])
+    UPDATE orders_orderaddress SET {address_sets} WHERE order_id = ANY(%(ids)s::uuid[])
     RETURNING *
 ), at AS (
     UPDATE orders_ordercustomattribute SET value = to_jsonb(%(mask)s::text)
     WHERE order_id = ANY(%(ids)s::uuid[]) AND value IS NOT NULL
       AND value <> 'null'::jsonb AND value <> '""'::jsonb
     RETURNING *
-), attributes AS (
-    SELECT order_id, id, name, type, value FROM at
+), attribute_row AS (
+    SELECT * FROM at
     UNION ALL
-    SELECT order_id, id, name, type, value FROM orders_ordercustomattribute
+    SELECT * FROM orders_ordercustomattribute
     WHERE order_id = ANY(%(ids)s::uuid[]) AND (value IS NULL OR value IN ('null'::jsonb, '""'::jsonb))
+), attribute_documents AS (
+    SELECT a.order_id, {attributes} AS document FROM attribute_row a GROUP BY a.order_id
 )
-SELECT json_agg(json_build_object(
-    'type', 'order', 'id', o.id, 'status', o.status, 'payment', o.payment, 'shipping', o.shipping,
-    'anonymized', o.anonymized,
-    'customer', json_build_object('name', o.customer_name, 'email', o.customer_email),
-    'contact', json_build_object('name', o.contact_name, 'email', o.contact_email),
-    'shipping_address', {_address_json("s")},
-    'billing_address', {_address_json("b")},
-    'custom_attributes', (
-        SELECT json_object_agg(a.name, json_build_object('name', a.name, 'type', a.type, 'value', a.value)
-                               ORDER BY a.id)
-        FROM attributes a WHERE a.order_id = o.id
-    ),
-    'links', '{{}}'::json,
-    'meta', json_build_object(
-        'display_price', json_build_object({
-    ", ".join(f"'{m}', json_build_object('amount', o.{m}, 'currency', o.currency)" for m in MONEY)
-}),
-        'timestamps', json_build_object('created_at', o.created_at, 'updated_at', o.updated_at)
-    ),
-    'relationships', json_build_object('items', json_build_object('data', (
-        SELECT COALESCE(json_agg(json_build_object('type', 'item', 'id', i.id) ORDER BY i.position, i.id),
-                        '[]'::json)
-        FROM orders_orderitem i WHERE i.order_id = o.id
-    )))
-))::text
+SELECT '[' || string_agg({document}, ',') || ']'
 FROM o
 LEFT JOIN ad s ON s.order_id = o.id AND s.kind = 'shipping'
 LEFT JOIN ad b ON b.order_id = o.id AND b.kind = 'billing'
-"""  # noqa: S608 (constants only)
+LEFT JOIN attribute_documents ON attribute_documents.order_id = o.id
+"""
+
+
+@functools.cache
+def orders_json_sql() -> str:
+    from epcc.documents.orders import masked_documents
+
+    documents = masked_documents()
+    return (
+        ORDERS_JSON.replace("{order_sets}", ORDER_SETS)
+        .replace("{address_sets}", ADDRESS_SETS)
+        .replace("{attributes}", documents.attributes)
+        .replace("{document}", documents.document)
+    )
+
 
 USAGE_SETS = f"anonymized = true, updated_at = now(), updated_by = 'bench', {_masked('customer_email')}"
 USAGES_RAW = (
     f"UPDATE promotions_codeusage SET {USAGE_SETS} WHERE id = ANY(%(ids)s::uuid[]) AND NOT anonymized"  # noqa: S608
 )
-USAGES_JSON = f"""
+# The same UPDATE, and the documents written by the product's own expression
+# (epcc.documents.usages) in its RETURNING, as one JSON array.
+USAGES_JSON = """
 WITH u AS (
-    UPDATE promotions_codeusage SET {USAGE_SETS}
+    UPDATE promotions_codeusage SET {usage_sets}
     WHERE id = ANY(%(ids)s::uuid[]) AND NOT anonymized
-    RETURNING *
+    RETURNING {document} AS document
 )
-SELECT json_agg(json_build_object(
-    'id', id, 'order_id', order_id, 'code_id', promotion_code_id, 'code', code, 'times_used', times_used,
-    'used_on', used_on, 'customer_id', customer_id, 'customer_email', customer_email,
-    'meta', json_build_object('timestamps', json_build_object('updated_at', updated_at)),
-    'updated_by', updated_by, 'anonymized', anonymized, 'account_id', account_id
-))::text
-FROM u
-"""  # noqa: S608 (constants only)
+SELECT '[' || string_agg(document, ',') || ']' FROM u
+"""
+
+
+@functools.cache
+def usages_json_sql() -> str:
+    from epcc.documents.usages import row_document_sql
+
+    return USAGES_JSON.replace("{usage_sets}", USAGE_SETS).replace("{document}", row_document_sql())
 
 
 def _run(statements, ids: list) -> str | None:
@@ -146,7 +143,7 @@ def orders_raw(ids: list) -> None:
 
 
 def orders_json(ids: list) -> str:
-    return _run([ORDERS_JSON], ids)
+    return _run([orders_json_sql()], ids)
 
 
 def usages_raw(ids: list) -> None:
@@ -154,4 +151,4 @@ def usages_raw(ids: list) -> None:
 
 
 def usages_json(ids: list) -> str:
-    return _run([USAGES_JSON], ids)
+    return _run([usages_json_sql()], ids)

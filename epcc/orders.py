@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from core.audit import Actor
 from core.errors import ORDER_NOT_FOUND_DETAIL
 from core.models import Interface
-from epcc.documents.orders import order_document, orders_epcc_json
+from epcc.documents.orders import masked_documents, order_document, orders_epcc_json
 from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
 from epcc.schema import batch_request_serializer, error_responses, inline_serializer, serializer_class
 from epcc.views import EpccViewSet, batch_ids, documents_response
@@ -191,5 +191,11 @@ class OrderViewSet(mixins.RetrieveModelMixin, EpccViewSet):
     @action(detail=False, methods=["post"])
     def anonymize(self, request):
         order_ids = batch_ids(request, "order_ids")
-        orders_anonymize(order_ids=order_ids, actor=Actor.for_request(request), via=Interface.API)
-        return documents_response(orders_epcc_json(order_ids))
+        # The masking statement itself writes the changed orders' documents.
+        outcome = orders_anonymize(
+            order_ids=order_ids,
+            actor=Actor.for_request(request),
+            via=Interface.API,
+            returning=masked_documents(),
+        )
+        return documents_response(orders_epcc_json(order_ids, written=outcome.returned))
