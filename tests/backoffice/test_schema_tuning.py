@@ -41,3 +41,14 @@ def test_the_audit_links_indexes_skip_empty_links():
     for link in ("actor_user_id", "actor_key_id", "erasure_request_id"):
         [definition] = [d for d in definitions.values() if f"({link})" in d]
         assert definition.endswith(f"WHERE ({link} IS NOT NULL)"), definition
+
+
+def test_usages_are_autovacuumed_after_one_percent_changed_so_the_lists_stay_index_only():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'promotions_codeusage'")
+        (options,) = cursor.fetchone()
+    assert set(options) >= {
+        "autovacuum_vacuum_scale_factor=0.01",
+        "autovacuum_vacuum_insert_scale_factor=0.01",
+        "autovacuum_analyze_scale_factor=0.01",
+    }
