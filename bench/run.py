@@ -626,6 +626,31 @@ def _get(client, path: str):
     return one
 
 
+def autovacuum_settled(table: str, since, wait_seconds: float) -> str:
+    """Wait (bounded) for autovacuum to have vacuumed `table` since `since`; what the visibility map says.
+
+    Nothing here vacuums: the lists are measured as autovacuum (the table's
+    settings, promotions/migrations/0004) leaves the table after the
+    anonymizing parts, which is what a live system would serve.
+    """
+    from django.db import connection
+
+    deadline = time.monotonic() + wait_seconds
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT last_autovacuum, n_dead_tup FROM pg_stat_user_tables WHERE relname = %s", [table]
+            )
+            last, dead = cursor.fetchone()
+            if (last is not None and last >= since) or time.monotonic() > deadline:
+                break
+            time.sleep(5)
+        cursor.execute("SELECT relallvisible, relpages FROM pg_class WHERE relname = %s", [table])
+        visible, pages = cursor.fetchone()
+    vacuumed = "autovacuumed after part 2" if last is not None and last >= since else "NOT autovacuumed yet"
+    return f"{table} {vacuumed}, {visible / max(pages, 1):.0%} of pages all-visible, {dead:,} dead rows"
+
+
 def part_usage_list(database_url, make_api, make_plain, make_minimal, requests: int) -> None:
     import psycopg
 
@@ -1032,7 +1057,12 @@ def main(argv=None) -> int:
             )
         if "2" in parts:
             part_usages_anonymize(make_api(), usages, args.batches or (3 if quick else 50))
+        part_2_ended = database_now()
         if "3" in parts:
+            if "2" in parts:
+                state = autovacuum_settled("promotions_codeusage", part_2_ended, 0 if quick else 150)
+                print(f"  before part 3: {state}", flush=True)
+                report(Row("3", "the usages table before the lists", state))
             part_usage_list(database_url, make_api, make_plain, make_minimal, 30 if quick else 200)
         if "4" in parts:
             part_count(make_api, 10 if quick else 50)
@@ -1052,6 +1082,14 @@ def main(argv=None) -> int:
     print(f"\nStarted {started_at}; ended {machine_state()}")
     print_table()
     return 0
+
+
+def database_now():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT now()")
+        return cursor.fetchone()[0]
 
 
 def machine_state() -> str:
