@@ -39,7 +39,7 @@ def usage_problem_not_found(usage_id) -> Problem:
     )
 
 
-def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> Review:
+def usages_anonymization_review(*, usage_ids: Iterable) -> Review:
     """What anonymizing these usages would do; changes nothing.
 
     Raises ValueError for a non-UUID id.
@@ -48,25 +48,17 @@ def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> R
     review = Review(requested=ids)
     flags = value_flags(USAGE_PERSONAL_FIELDS)
     for chunk in chunked(in_key_order(ids), batch_chunk_size()):
-        rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk)).order_by("pk")
-        if lock:
-            rows = rows.select_for_update()
-        found = {row[0]: row for row in rows.annotate(**flags).values_list("pk", "anonymized", *flags)}
-        for pk in chunk:
-            row = found.get(pk)
-            if row is None:
-                review.problems[pk] = usage_problem_not_found(pk)
-            elif row[1]:
-                review.already_anonymized.append(pk)
-            else:
-                review.eligible[pk] = [
-                    name for name, present in zip(USAGE_PERSONAL_FIELDS, row[2:], strict=True) if present
-                ]
+        rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk)).annotate(**flags)
+        _sort_out(review, chunk, rows.values_list("pk", "anonymized", *flags))
     return review
 
 
-def _review_locked(review: Review, chunk: list, rows: list[tuple], returned: dict) -> None:
-    """Sort a chunk's ids by what LOCK_AND_MASK_USAGES answered for them (see there)."""
+def _sort_out(review: Review, chunk: list, rows, returned: dict | None = None) -> None:
+    """Sort a chunk's ids by their rows: (id, anonymized, a has-value flag per personal field[, returned]).
+
+    An id without a row is not found. With `returned`, each eligible usage's
+    last column goes there (LOCK_AND_MASK_USAGES's `returning` value).
+    """
     found = {row[0]: row for row in rows}
     for pk in chunk:
         row = found.get(pk)
@@ -75,11 +67,12 @@ def _review_locked(review: Review, chunk: list, rows: list[tuple], returned: dic
         elif row[1]:
             review.already_anonymized.append(pk)
         else:
-            flags = row[2:-1]
+            flags = row[2 : 2 + len(USAGE_PERSONAL_FIELDS)]
             review.eligible[pk] = [
                 name for name, present in zip(USAGE_PERSONAL_FIELDS, flags, strict=True) if present
             ]
-            returned[pk] = row[-1]
+            if returned is not None:
+                returned[pk] = row[-1]
 
 
 # A deadlock forced on it by another transaction is retried, or becomes a 409 (core.retry).
@@ -117,7 +110,7 @@ def usages_anonymize(
             rows = lock_and_mask_usages(
                 chunk, now=now, mask=mask(), updated_by=actor.label[:64], returning=returning
             )
-            _review_locked(review, chunk, rows, returned if returning is not None else {})
+            _sort_out(review, chunk, rows, returned if returning is not None else None)
         if not review.ok:
             # Raised inside the transaction: the chunks already masked are rolled back.
             raise BatchRefused(review.problems_in_request_order())
