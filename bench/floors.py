@@ -20,21 +20,11 @@ import functools
 from django.conf import settings
 from django.db import connection, transaction
 
-ORDER_FIELDS = ("customer_name", "customer_email", "contact_name", "contact_email")
-ADDRESS_FIELDS = (
-    *("first_name", "last_name", "phone_number", "company_name", "line_1", "line_2"),
-    *("city", "postcode", "county", "region", "country", "instructions"),
-)
-MONEY = (
-    "with_tax",
-    "without_tax",
-    "tax",
-    "discount",
-    "balance_owing",
-    "paid",
-    "authorized",
-    "without_discount",
-)
+from orders.models import ADDRESS_PERSONAL_FIELDS, ORDER_PERSONAL_FIELDS
+
+# The personal columns (each field's column is its name), as the product masks them.
+ORDER_FIELDS = ORDER_PERSONAL_FIELDS
+ADDRESS_FIELDS = ADDRESS_PERSONAL_FIELDS
 
 
 def uuid_array(ids: list) -> str:

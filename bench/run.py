@@ -418,45 +418,50 @@ def rate_row(part: str, measure: str, count: int, seconds: float, floors: dict, 
     return rate
 
 
-def part_orders_anonymize(api, fresh: FreshIds, batches: int, loop_sample: int) -> None:
-    from bench.floors import orders_json, orders_raw
+def anonymize_part(
+    part: str, kind: str, api, path: str, key: str, fresh: FreshIds, batches: int, goal: float
+):
+    """Part 1 or 2: the API, the service and the two floors taking turns; (records each, the API's rate)."""
+    from bench import floors
     from bench.http import NotAvailable
 
     try:
         seconds = taking_turns(
             {
-                "raw SQL": orders_raw,
-                "JSON floor": orders_json,
-                "service": functools.partial(service_anonymize, "orders"),
-                "API": functools.partial(api_anonymize, api, "/v2/orders/anonymize", "order_ids"),
+                "raw SQL": getattr(floors, f"{kind}_raw"),
+                "JSON floor": getattr(floors, f"{kind}_json"),
+                "service": functools.partial(service_anonymize, kind),
+                "API": functools.partial(api_anonymize, api, path, key),
             },
             fresh,
             batches,
         )
     except NotAvailable:
-        report(Row("1", "orders anonymized/s via POST /v2/orders/anonymize", "not available yet (404)"))
-        return
+        report(Row(part, f"{kind} anonymized/s via POST {path}", "not available yet (404)"))
+        return None
     count = batches * BATCH
     total = {name: sum(values) for name, values in seconds.items()}
-    floors = {"raw SQL": total["raw SQL"], "JSON floor": total["JSON floor"]}
-    common = f"batches of {BATCH} fresh random orders, {count:,} orders each"
-    rate_row(
-        "1",
-        f"orders anonymized/s, the service in-process, documents returned (no HTTP), {common}",
-        count,
-        total["service"],
-        floors,
-        "(where the API's time goes)",
-    )
+    baselines = {"raw SQL": total["raw SQL"], "JSON floor": total["JSON floor"]}
+    common = f"batches of {BATCH} fresh random {kind}, {count:,} {kind} each"
+    service = f"{kind} anonymized/s, the service in-process, documents returned (no HTTP), {common}"
+    rate_row(part, service, count, total["service"], baselines, "(where the API's time goes)")
     api_rate = rate_row(
-        "1",
-        f"orders anonymized/s, POST /v2/orders/anonymize, {common}",
+        part,
+        f"{kind} anonymized/s, POST {path}, {common}",
         count,
         total["API"],
-        floors,
-        ">= 0.8x JSON floor",
-        ("JSON floor", 0.8),
+        baselines,
+        f">= {goal}x JSON floor",
+        ("JSON floor", goal),
     )
+    return count / total["service"], api_rate
+
+
+def part_orders_anonymize(api, fresh: FreshIds, batches: int, loop_sample: int) -> None:
+    rates = anonymize_part("1", "orders", api, "/v2/orders/anonymize", "order_ids", fresh, batches, 0.8)
+    if rates is None:
+        return
+    service_rate, api_rate = rates
     sample = fresh.take(loop_sample)
     loop_rate = len(sample) / timed(orders_anonymize_save_loop, sample)
     report(
@@ -465,7 +470,7 @@ def part_orders_anonymize(api, fresh: FreshIds, batches: int, loop_sample: int) 
             f"orders anonymized/s, per-object save() loop ({len(sample)} fresh random orders, extrapolated)",
             f"{loop_rate:,.0f}/s",
             "",
-            f"API {api_rate / loop_rate:.0f}x the loop; service {count / total['service'] / loop_rate:.0f}x",
+            f"API {api_rate / loop_rate:.0f}x the loop; service {service_rate / loop_rate:.0f}x",
             "",
             "",
         )
@@ -473,46 +478,8 @@ def part_orders_anonymize(api, fresh: FreshIds, batches: int, loop_sample: int) 
 
 
 def part_usages_anonymize(api, fresh: FreshIds, batches: int) -> None:
-    from bench.floors import usages_json, usages_raw
-    from bench.http import NotAvailable
-
-    try:
-        seconds = taking_turns(
-            {
-                "raw SQL": usages_raw,
-                "JSON floor": usages_json,
-                "service": functools.partial(service_anonymize, "usages"),
-                "API": functools.partial(
-                    api_anonymize, api, "/v2/rule-promotions/usages/anonymize", "usage_ids"
-                ),
-            },
-            fresh,
-            batches,
-        )
-    except NotAvailable:
-        report(Row("2", "usages anonymized/s via the API", "not available yet (404)"))
-        return
-    count = batches * BATCH
-    total = {name: sum(values) for name, values in seconds.items()}
-    floors = {"raw SQL": total["raw SQL"], "JSON floor": total["JSON floor"]}
-    common = f"batches of {BATCH} fresh random usages, {count:,} usages each"
-    rate_row(
-        "2",
-        f"usages anonymized/s, the service in-process, documents returned (no HTTP), {common}",
-        count,
-        total["service"],
-        floors,
-        "(where the API's time goes)",
-    )
-    rate_row(
-        "2",
-        f"usages anonymized/s, POST /v2/rule-promotions/usages/anonymize, {common}",
-        count,
-        total["API"],
-        floors,
-        ">= 0.9x JSON floor",
-        ("JSON floor", 0.9),
-    )
+    path = "/v2/rule-promotions/usages/anonymize"
+    anonymize_part("2", "usages", api, path, "usage_ids", fresh, batches, 0.9)
 
 
 def popular_code():
