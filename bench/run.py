@@ -1,9 +1,11 @@
 """`python -m bench`: build the database, serve it with gunicorn, measure, print one table.
 
 Every figure is set beside a baseline measured in the same run on the same
-data, so the ratios hold on any machine. Records a part anonymizes are put
-back afterwards (untimed), so the parts do not eat each other's data and
-`--reuse` can run again on the same database.
+data, so the ratios hold on any machine. Every timed batch anonymizes fresh
+rows drawn at random, which nothing else in the run touched (FreshIds); the
+methods take turns batch by batch. Only after the last measurement are the
+records the run anonymized given values back (untimed), so `--reuse` can
+run again on the same database. docs/performance.md describes each part.
 """
 
 import argparse
