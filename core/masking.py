@@ -23,9 +23,15 @@ def sql_masked(columns: list[sql.Identifier]) -> sql.Composable:
     )
 
 
-def sql_has_value(columns: list[sql.Identifier]) -> sql.Composable:
-    """Per column, true when it holds a value (neither NULL nor ''), else false."""
-    return sql.SQL(", ").join(sql.SQL("coalesce({} <> '', false)").format(column) for column in columns)
+def sql_has_value(columns: list[sql.Identifier], names: list[str] | None = None) -> sql.Composable:
+    """Per column, true when it holds a value (neither NULL nor ''), else false; `AS` each of `names`."""
+    flags = [sql.SQL("coalesce({} <> '', false)").format(column) for column in columns]
+    if names is not None:
+        flags = [
+            sql.SQL("{} AS {}").format(flag, sql.Identifier(name))
+            for flag, name in zip(flags, names, strict=True)
+        ]
+    return sql.SQL(", ").join(flags)
 
 
 def has_value(field: str) -> Q:

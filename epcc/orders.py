@@ -11,10 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.audit import Actor
 from core.errors import ORDER_NOT_FOUND_DETAIL
-from core.models import Interface
-from epcc.documents.orders import order_document, orders_epcc_json
+from core.upstream import upstream_configured
+from epcc.documents.orders import masked_documents, order_document, orders_epcc_json
 from epcc.order_filters import ORDER_FILTER_FIELDS, OrderFilterSet
 from epcc.schema import (
     batch_request_serializer,
@@ -23,7 +22,7 @@ from epcc.schema import (
     serializer_class,
     upstream_serializer,
 )
-from epcc.views import EpccViewSet, batch_ids, documents_response
+from epcc.views import EpccViewSet, anonymized_response
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -203,6 +202,11 @@ class OrderViewSet(mixins.RetrieveModelMixin, EpccViewSet):
     )
     @action(detail=False, methods=["post"])
     def anonymize(self, request):
-        order_ids = batch_ids(request, "order_ids")
-        orders_anonymize(order_ids=order_ids, actor=Actor.for_request(request), via=Interface.API)
-        return documents_response(orders_epcc_json(order_ids))
+        # The masking statement itself writes the changed orders' documents.
+        return anonymized_response(
+            request,
+            "order_ids",
+            lambda ids, **how: orders_anonymize(order_ids=ids, **how),
+            masked_documents(pushed=upstream_configured()),
+            orders_epcc_json,
+        )

@@ -10,8 +10,6 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 
-from core.audit import Actor
-from core.models import Interface
 from epcc.documents.usages import usage_document, usage_documents, usages_epcc_json
 from epcc.schema import (
     batch_request_serializer,
@@ -21,7 +19,7 @@ from epcc.schema import (
     upstream_serializer,
 )
 from epcc.usage_filters import USAGE_FILTER_FIELDS, CodeUsageFilterSet
-from epcc.views import EpccViewSet, batch_ids, documents_response
+from epcc.views import EpccViewSet, anonymized_response
 from promotions.models import CodeUsage, Promotion, PromotionCode
 from promotions.services import usages_anonymize
 
@@ -136,12 +134,11 @@ class CodeUsageViewSet(EpccViewSet):
     )
     @action(detail=False, methods=["post"])
     def anonymize(self, request):
-        usage_ids = batch_ids(request, "usage_ids")
         # The masking UPDATE itself writes the changed usages' documents.
-        outcome = usages_anonymize(
-            usage_ids=usage_ids,
-            actor=Actor.for_request(request),
-            via=Interface.API,
-            returning=usage_document(),
+        return anonymized_response(
+            request,
+            "usage_ids",
+            lambda ids, **how: usages_anonymize(usage_ids=ids, **how),
+            usage_document(),
+            usages_epcc_json,
         )
-        return documents_response(usages_epcc_json(usage_ids, written=outcome.returned))

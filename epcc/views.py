@@ -10,6 +10,8 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
+from core.audit import Actor
+from core.models import Interface
 from epcc.filtering import (
     MAX_FILTER_LENGTH,
     MAX_TERMS,
@@ -79,6 +81,18 @@ def documents_response(texts: list[str], **members) -> HttpResponse:
     rest = json.dumps(members, ensure_ascii=False)[1:] if members else "}"
     body = '{"data":[' + ",".join(texts) + "]" + ("," if members else "") + rest
     return HttpResponse(body.encode(), content_type="application/json")
+
+
+def anonymized_response(request, name: str, anonymize, returning, documents_json) -> HttpResponse:
+    """The answer of an anonymize endpoint: the ids of `{"data": {name: [...]}}` anonymized, their documents.
+
+    `anonymize(ids, actor=, via=, returning=)` is the service; its masking
+    statement writes the documents (`returning`) of the records it changes,
+    and `documents_json(ids, written=)` reads only the others.
+    """
+    ids = batch_ids(request, name)
+    outcome = anonymize(ids, actor=Actor.for_request(request), via=Interface.API, returning=returning)
+    return documents_response(documents_json(ids, written=outcome.returned))
 
 
 def batch_ids(request, name: str) -> list[str]:

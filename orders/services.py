@@ -42,9 +42,11 @@ from core.retry import retry_on_conflict
 from orders.masking_sql import (
     ATTRIBUTE_NAMES,
     BILLING_FLAGS,
+    DOCUMENTS,
     ORDER_FLAGS,
     ORDER_IDS,
     SHIPPING_FLAGS,
+    OrderDocuments,
     mask_orders,
 )
 from orders.models import (
@@ -195,14 +197,17 @@ def _add_related_fields(fields: dict[uuid.UUID, list[str]], order_ids: list[uuid
         fields[order_id].append(_attribute_field_name(name))
 
 
-def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str, ...], list[str]]]:
+def _mask_chunk_grouped(
+    order_ids: list[uuid.UUID], now, returning: OrderDocuments | None, returned: dict
+) -> list[tuple[tuple[str, ...], list[str]]]:
     """Mask these orders in one statement (orders.masking_sql), reporting them grouped by the fields masked.
 
     Returns (EPCC field names, sorted, and the ids, as text, of the orders
-    whose fields they are) per distinct list of fields.
+    whose fields they are) per distinct list of fields. With `returning`,
+    puts each order's document (id as text -> text) in `returned`.
     """
     merged: dict[tuple[str, ...], list[str]] = {}
-    for row in mask_orders(order_ids, now=now, mask=mask()):
+    for row in mask_orders(order_ids, now=now, mask=mask(), documents=returning):
         names = [
             *_order_field_names(row[ORDER_FLAGS]),
             *_address_field_names(AddressKind.SHIPPING, row[SHIPPING_FLAGS]),
@@ -210,6 +215,8 @@ def _mask_chunk_grouped(order_ids: list[uuid.UUID], now) -> list[tuple[tuple[str
             *(_attribute_field_name(name) for name in row[ATTRIBUTE_NAMES] or ()),
         ]
         merged.setdefault(tuple(sorted(names)), []).extend(row[ORDER_IDS])
+        if returning is not None:
+            returned.update(zip(row[ORDER_IDS], row[DOCUMENTS], strict=True))
     return list(merged.items())
 
 
@@ -242,6 +249,7 @@ def orders_anonymize(
     actor: Actor,
     via: Interface,
     erasure_request: ErasureRequest | None = None,
+    returning: OrderDocuments | None = None,
 ) -> Outcome:
     """Mask every personal value of these orders, all of them or none.
 
@@ -255,6 +263,11 @@ def orders_anonymize(
     each may not be anonymized now, with its hold); one statement masks
     them (orders.masking_sql: the three UPDATEs, grouped by the fields that
     held a value); one INSERT writes the audit records.
+
+    `returning` (orders.masking_sql.OrderDocuments, e.g. the EPCC document of
+    epcc.documents.orders) is written by the masking statement itself for
+    every order it changes, as it is after the change: `Outcome.returned`
+    maps their ids, as text, to it, and nothing reads the orders again.
     """
     with transaction.atomic():
         check = orders_anonymization_review(order_ids=order_ids, lock=True, with_fields=False)
@@ -263,11 +276,12 @@ def orders_anonymize(
         now = timezone.now()
         # Every eligible order is locked and not yet anonymized: each is changed.
         changed = list(check.eligible)
+        returned: dict[str, str] = {}
         fields = ChangedGroups(
             [
                 group
                 for chunk in chunked(changed, batch_chunk_size())
-                for group in _mask_chunk_grouped(chunk, now)
+                for group in _mask_chunk_grouped(chunk, now, returning, returned)
             ]
         )
         batch_id = None
@@ -285,6 +299,7 @@ def orders_anonymize(
         changed=changed,
         already_anonymized=check.already_anonymized,
         batch_id=batch_id,
+        returned=returned,
     )
 
 

@@ -25,7 +25,7 @@ from core.lookups import Ids  # registers __in_array: one array parameter, not 1
 from core.masking import mask, value_flags
 from core.models import ErasureRequest, Interface, RecordType
 from core.retry import retry_on_conflict
-from promotions.masking_sql import mask_usages
+from promotions.masking_sql import lock_and_mask_usages
 from promotions.models import USAGE_PERSONAL_FIELDS, CodeUsage
 
 
@@ -43,27 +43,41 @@ def usage_problem_not_found(usage_id) -> Problem:
 def usages_anonymization_review(*, usage_ids: Iterable, lock: bool = False) -> Review:
     """What anonymizing these usages would do; changes nothing.
 
-    Raises ValueError for a non-UUID id.
+    With `lock`, the rows are locked in key order until the caller's transaction
+    ends (an erasure request settles its items on what it read). Raises
+    ValueError for a non-UUID id.
     """
     ids = unique_uuids(usage_ids)
     review = Review(requested=ids)
     flags = value_flags(USAGE_PERSONAL_FIELDS)
     for chunk in chunked(in_key_order(ids), batch_chunk_size()):
-        rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk)).order_by("pk")
+        rows = CodeUsage.objects.filter(pk__in_array=Ids(chunk)).annotate(**flags)
         if lock:
-            rows = rows.select_for_update()
-        found = {row[0]: row for row in rows.annotate(**flags).values_list("pk", "anonymized", *flags)}
-        for pk in chunk:
-            row = found.get(pk)
-            if row is None:
-                review.problems[pk] = usage_problem_not_found(pk)
-            elif row[1]:
-                review.already_anonymized.append(pk)
-            else:
-                review.eligible[pk] = [
-                    name for name, present in zip(USAGE_PERSONAL_FIELDS, row[2:], strict=True) if present
-                ]
+            rows = rows.order_by("pk").select_for_update()
+        _sort_out(review, chunk, rows.values_list("pk", "anonymized", *flags))
     return review
+
+
+def _sort_out(review: Review, chunk: list, rows, returned: dict | None = None) -> None:
+    """Sort a chunk's ids by their rows: (id, anonymized, a has-value flag per personal field[, returned]).
+
+    An id without a row is not found. With `returned`, each eligible usage's
+    last column goes there (LOCK_AND_MASK_USAGES's `returning` value).
+    """
+    found = {row[0]: row for row in rows}
+    for pk in chunk:
+        row = found.get(pk)
+        if row is None:
+            review.problems[pk] = usage_problem_not_found(pk)
+        elif row[1]:
+            review.already_anonymized.append(pk)
+        else:
+            flags = row[2 : 2 + len(USAGE_PERSONAL_FIELDS)]
+            review.eligible[pk] = [
+                name for name, present in zip(USAGE_PERSONAL_FIELDS, flags, strict=True) if present
+            ]
+            if returned is not None:
+                returned[pk] = row[-1]
 
 
 # A deadlock forced on it by another transaction is retried, or becomes a 409 (core.retry).
@@ -78,6 +92,11 @@ def usages_anonymize(
 ) -> Outcome:
     """Mask customer_email of these usages, all of them or none (BatchRefused on unknown ids).
 
+    Statements per chunk of ids: one locks the usages in key order and masks
+    those not yet anonymized (promotions.masking_sql); then one INSERT writes
+    the audit records. An unknown id refuses the batch: the transaction,
+    masking included, rolls back.
+
     Usages already anonymized are accepted and left as they are. `updated_by`
     takes the actor's label (a username or Key-<id>, never a secret).
 
@@ -87,16 +106,20 @@ def usages_anonymize(
     as it is after the change: `Outcome.returned` maps their ids to its
     value, and nothing reads them again.
     """
+    ids = unique_uuids(usage_ids)
+    review = Review(requested=ids)
+    returned = {}
     with transaction.atomic():
-        review = usages_anonymization_review(usage_ids=usage_ids, lock=True)
-        if not review.ok:
-            raise BatchRefused(review.problems_in_request_order())
         now = timezone.now()
+        for chunk in chunked(in_key_order(ids), batch_chunk_size()):
+            rows = lock_and_mask_usages(
+                chunk, now=now, mask=mask(), updated_by=actor.label[:64], returning=returning
+            )
+            _sort_out(review, chunk, rows, returned if returning is not None else None)
+        if not review.ok:
+            # Raised inside the transaction: the chunks already masked are rolled back.
+            raise BatchRefused(review.problems_in_request_order())
         changed = list(review.eligible)
-        returned = {}
-        for chunk in chunked(in_key_order(changed), batch_chunk_size()):
-            rows = mask_usages(chunk, now=now, mask=mask(), updated_by=actor.label[:64], returning=returning)
-            returned.update(rows)
         batch_id = None
         if changed:
             batch_id = audit_records_create(

@@ -14,7 +14,7 @@ from functools import cache
 
 from psycopg import sql
 
-from core.models import RecordType
+from core.models import RecordType, UpstreamState
 from epcc.documents.formats import (
     fetch_documents,
     member,
@@ -30,6 +30,7 @@ from epcc.documents.formats import (
     sql_timestamp,
 )
 from epcc.documents.upstream import sql_upstream
+from orders.masking_sql import OrderDocuments
 from orders.models import (
     BILLING_ADDRESS_FIELDS,
     MONEY_FIELDS,
@@ -42,10 +43,11 @@ from orders.models import (
 )
 
 # The documents of the orders whose ids are the one parameter (a uuid[]), in
-# the ids' order; an unknown id gives no row. {document} is the document of
-# the order `o`, its shipping address `s` and its billing address `b`.
+# the ids' order; an unknown id gives no row. {columns}: the document of
+# the order `o`, its shipping address `s` and its billing address `b`, after
+# its id as text when the rows are (id, document).
 ORDER_DOCUMENTS = """
-SELECT {document}
+SELECT {columns}
 FROM unnest(%s::uuid[]) WITH ORDINALITY AS request(id, position)
 JOIN {order} o ON o.{order_id} = request.id
 LEFT JOIN {address} s ON s.{address_order_id} = o.{order_id} AND s.{address_kind} = {shipping}
@@ -53,10 +55,12 @@ LEFT JOIN {address} b ON b.{address_order_id} = o.{order_id} AND b.{address_kind
 ORDER BY request.position
 """
 
-# The custom attributes of the order `o` as an object, name -> {attribute}
-# (its {name, type, value}), in id order; NULL when the order has none.
+# Custom attributes `a` as an object, name -> {attribute} (its {name, type,
+# value}), in id order; NULL over no row.
+ATTRIBUTES_OBJECT = "'{{' || string_agg({name} || ':' || {attribute}, ',' ORDER BY a.{attribute_id}) || '}}'"
+# Those of the order `o`.
 ORDER_ATTRIBUTES = """(
-    SELECT '{{' || string_agg({name} || ':' || {attribute}, ',' ORDER BY a.{attribute_id}) || '}}'
+    SELECT {attributes_object}
     FROM {attribute_table} a
     WHERE a.{attribute_order_id} = o.{order_id}
 )"""
@@ -89,8 +93,8 @@ def _address(alias: str, fields) -> sql.Composed:
     )
 
 
-def _attributes() -> sql.Composed:
-    """ORDER_ATTRIBUTES composed: the order's custom attributes."""
+def _attributes_object() -> sql.Composed:
+    """ATTRIBUTES_OBJECT composed: an aggregate over custom attribute rows `a`."""
 
     def field(name: str) -> sql.Composed:
         return sql_json_field("a", OrderCustomAttribute, name)
@@ -99,11 +103,16 @@ def _attributes() -> sql.Composed:
     attribute = sql_object(
         member("name", field("name")), member("type", field("type")), member("value", value)
     )
+    return sql.SQL(ATTRIBUTES_OBJECT).format(
+        name=field("name"), attribute=attribute, attribute_id=sql_column_name(OrderCustomAttribute, "id")
+    )
+
+
+def _attributes() -> sql.Composed:
+    """ORDER_ATTRIBUTES composed: the order's custom attributes."""
     return sql.SQL(ORDER_ATTRIBUTES).format(
-        name=field("name"),
-        attribute=attribute,
+        attributes_object=_attributes_object(),
         attribute_table=sql_table(OrderCustomAttribute),
-        attribute_id=sql_column_name(OrderCustomAttribute, "id"),
         attribute_order_id=sql_column_name(OrderCustomAttribute, "order"),
         order_id=sql_column_name(Order, "id"),
     )
@@ -134,8 +143,14 @@ def _related(kind: str, field: str) -> sql.Composed:
     )
 
 
-def _document() -> sql.Composed:
-    """The document (JSON text) of the order `o` of ORDER_DOCUMENTS."""
+def _document(
+    attributes: sql.Composable | None = None, upstream: sql.Composable | None = None
+) -> sql.Composed:
+    """The document (JSON text) of the order `o` of ORDER_DOCUMENTS.
+
+    `attributes`: the custom attributes' object, by default read by a subquery;
+    `upstream`: meta.upstream, by default the record's latest push (epcc/documents/upstream.py).
+    """
     currency = _order("currency")
     display_price = sql_object(*(member(name, sql_money(_order(name), currency)) for name in MONEY_FIELDS))
     timestamps = sql_object(
@@ -144,7 +159,9 @@ def _document() -> sql.Composed:
     meta = sql_object(
         member("display_price", display_price),
         member("timestamps", timestamps),
-        optional_member("upstream", sql_upstream(RecordType.ORDER, _order("id"))),
+        optional_member(
+            "upstream", sql_upstream(RecordType.ORDER, _order("id")) if upstream is None else upstream
+        ),
     )
     relationships = sql_object(
         member("items", sql_object(member("data", _items()))),
@@ -161,7 +178,7 @@ def _document() -> sql.Composed:
         optional_member("contact", _present(name="contact_name", email="contact_email")),
         optional_member("shipping_address", _address("s", SHIPPING_ADDRESS_FIELDS)),
         optional_member("billing_address", _address("b", BILLING_ADDRESS_FIELDS)),
-        optional_member("custom_attributes", _attributes()),
+        optional_member("custom_attributes", _attributes() if attributes is None else attributes),
         member("links", sql_json_constant({})),
         member("meta", meta),
         member("relationships", relationships),
@@ -169,12 +186,13 @@ def _document() -> sql.Composed:
 
 
 @cache
-def documents_sql() -> str:
-    """ORDER_DOCUMENTS composed with the models' tables and columns (once: nothing in it varies)."""
+def documents_sql(with_id: bool = False) -> str:
+    """ORDER_DOCUMENTS composed with the models' tables and columns (once per `with_id`)."""
+    document = _document()
     return (
         sql.SQL(ORDER_DOCUMENTS)
         .format(
-            document=_document(),
+            columns=sql.SQL(", ").join([sql.SQL("request.id::text"), document] if with_id else [document]),
             order=sql_table(Order),
             order_id=sql_column_name(Order, Order._meta.pk.name),
             address=sql_table(OrderAddress),
@@ -187,12 +205,36 @@ def documents_sql() -> str:
     )
 
 
-def orders_epcc_json(order_ids: list[uuid.UUID]) -> list[str]:
+@cache
+def masked_documents(pushed: bool = False) -> OrderDocuments:
+    """The order's EPCC document as orders.masking_sql writes it from the rows it masked.
+
+    Given to orders_anonymize as `returning`, the masking statement itself
+    writes the documents of the orders it changes, as they are after the change.
+    The outbox row of each change is written after that statement, in the same
+    transaction (core/audit.py): with `pushed` (a store is configured), the
+    documents say `meta.upstream` is pending, as a read after the commit would.
+    """
+    attributes = sql.SQL("attribute_documents.document")
+    upstream = sql_json_constant({"state": UpstreamState.PENDING.value}) if pushed else sql.SQL("NULL")
+    return OrderDocuments(
+        document=_document(attributes, upstream).as_string(), attributes=_attributes_object().as_string()
+    )
+
+
+def orders_epcc_json(order_ids: list, written: dict | None = None) -> list[str]:
     """The JSON text of each existing order's EPCC document, in the order of order_ids.
 
-    Unknown ids are skipped, repeated ones answered once.
+    Unknown ids are skipped, repeated ones answered once. `written` (id as
+    text -> text) holds documents already at hand, such as those the
+    anonymizing statement returned; only the others are read.
     """
-    return fetch_documents(documents_sql(), order_ids)
+    if not written:
+        return fetch_documents(documents_sql(), order_ids)
+    order = [str(pk) for pk in dict.fromkeys(order_ids)]
+    rest = [pk for pk in order if pk not in written]
+    read = dict(fetch_documents(documents_sql(with_id=True), rest)) if rest else {}
+    return [text for pk in order if (text := written.get(pk) or read.get(pk)) is not None]
 
 
 def orders_documents(order_ids: list[uuid.UUID]) -> list[dict]:

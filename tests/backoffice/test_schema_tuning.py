@@ -53,3 +53,14 @@ def test_the_audit_trail_by_batch_is_served_by_an_index():
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = AuditRecord.objects.filter(batch_id=uuid.uuid4()).explain()
     assert "audit_batch_idx" in plan, plan
+
+
+def test_usages_are_autovacuumed_after_one_percent_changed_so_the_lists_stay_index_only():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'promotions_codeusage'")
+        (options,) = cursor.fetchone()
+    assert set(options) >= {
+        "autovacuum_vacuum_scale_factor=0.01",
+        "autovacuum_vacuum_insert_scale_factor=0.01",
+        "autovacuum_analyze_scale_factor=0.01",
+    }

@@ -5,9 +5,12 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from core.models import AuditRecord, Interface
+from epcc.documents.orders import orders_documents
 from orders.models import LegalHold, Order
 
 ANONYMIZE = "/v2/orders/anonymize"
@@ -89,6 +92,34 @@ def test_audit_record_names_the_api_key_and_the_interface(api_client, api_key, m
     assert record.interface == Interface.API
     assert "customer.email" in record.fields
     assert "ada" not in str(record.fields).lower()
+
+
+def test_answer_written_by_the_masking_statement_is_what_a_later_read_gives(api_client, make_order):
+    # Every shape the masking statement writes from its RETURNING rows: attributes masked,
+    # null, "" or none, no addresses, no items; one order already anonymized (read, not written).
+    orders = [
+        make_order(attributes={"gift": "Ada's note", "empty": "", "nothing": None, "n": 3}),
+        make_order(addresses=False, attributes={}, items=0),
+        make_order(customer_name="", contact_email=None),
+    ]
+    done = make_order()
+    api_client.post(ANONYMIZE, body(done.pk), format="json")
+    ids = [done.pk, *(order.pk for order in orders)]
+
+    response = api_client.post(ANONYMIZE, body(*ids), format="json")
+
+    assert response.status_code == 200
+    assert response.json()["data"] == orders_documents(ids)
+    assert response.json()["data"][1]["custom_attributes"]["empty"]["value"] == ""
+
+
+def test_documents_of_fresh_orders_are_not_read_again(api_client, make_order):
+    order = make_order()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert api_client.post(ANONYMIZE, body(order.pk), format="json").status_code == 200
+
+    assert not [q for q in queries if "unnest(" in q["sql"] and "orders_orderaddress" in q["sql"]]
 
 
 def test_query_count_is_the_same_for_1_and_500_orders(api_client, make_order, django_assert_max_num_queries):
