@@ -231,10 +231,14 @@ class Order(models.Model):
         permissions = [("anonymize_order", "Can anonymize orders")]
         indexes = [
             models.Index(Upper("customer_email"), name="order_email_upper_idx"),
+            # Find a person and an erasure request match the order's contact email too.
+            models.Index(Upper("contact_email"), name="order_contact_email_upper_idx"),
             models.Index(fields=["customer_id"], name="order_customer_idx"),
             models.Index(fields=["account_id"], name="order_account_idx"),
             models.Index(fields=["status", "payment", "shipping"], name="order_status_idx"),
             models.Index(fields=["created_at", "id"], name="order_created_idx"),
+            # The connector's walk of a store (filter and sort on updated_at, then id).
+            models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
         ]
 
     def __str__(self):

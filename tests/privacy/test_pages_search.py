@@ -184,3 +184,19 @@ def test_a_search_matching_too_many_records_is_cut_and_says_so(officer_client, m
     assert response.context["person"].truncated
     assert len(response.context["person"].orders) == 3
     assert "More records match than one page shows" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_email_search_as_it_runs_reads_both_email_indexes_not_the_table(make_order):
+    """Find a person matches the customer's and the contact's email: each has its index."""
+    from erasure.subjects import subject_of_query, subject_orders
+
+    make_order(customer_email="ada@example.com", contact_email="ada.work@example.com")
+    query = subject_orders(subject_of_query("Ada.Work@example.com")).order_by().values("pk").query
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "order_email_upper_idx" in plan and "order_contact_email_upper_idx" in plan, plan
