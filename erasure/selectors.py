@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from core.models import ERASURE_REQUEST_CLOSED, AuditRecord, ErasureRequest, ErasureRequestStatus, Job
+from core.upstream import upstream_configured, upstream_state_text, upstream_states
 from erasure.models import ErasureRequestItem, ItemState
 from erasure.services import ERASURE_REQUEST_JOB
 
@@ -92,6 +93,30 @@ def erasure_request_items(erasure_request: ErasureRequest) -> list[ErasureReques
     return list(erasure_request.items.order_by("-record_type", "record_id"))
 
 
+def erasure_request_upstream(records) -> dict[tuple[str, uuid.UUID], str]:
+    """Where each anonymized record's push to the EPCC store stands, in plain words, by
+    (record type, id); empty when no store is configured. One query per record type.
+
+    `records`: anything with `record_type`, `record_id` and `state` (items, receipt lines).
+    """
+    if not upstream_configured():
+        return {}
+    by_type: dict[str, list] = {}
+    for record in records:
+        if record.state == ItemState.ANONYMIZED:
+            by_type.setdefault(record.record_type, []).append(record.record_id)
+    states = {
+        (record_type, pk): status
+        for record_type, ids in by_type.items()
+        for pk, status in upstream_states(record_type, ids).items()
+    }
+    return {
+        (record_type, pk): upstream_state_text(states.get((record_type, pk)))
+        for record_type, ids in by_type.items()
+        for pk in ids
+    }
+
+
 def erasure_request_jobs(erasure_request: ErasureRequest) -> list[Job]:
     """The jobs that settled (or settle) the request's items, newest first."""
     return list(
@@ -111,6 +136,7 @@ class ReceiptLine:
     batch_id: uuid.UUID | None = None
     reason: str = ""
     waiting_until: date | None = None
+    upstream: str = ""  # where its push to the EPCC store stands (a store configured), in plain words
 
 
 @dataclass
@@ -157,6 +183,9 @@ def erasure_request_receipt(erasure_request: ErasureRequest) -> Receipt:
                 waiting_until=item.waiting_until,
             )
         )
+    upstream = erasure_request_upstream(items)
+    for line in lines[ItemState.ANONYMIZED]:
+        line.upstream = upstream.get((line.record_type, line.record_id), "")
     itemized = {(item.record_type, item.record_id) for item in items}
     return Receipt(
         erasure_request=erasure_request,

@@ -35,6 +35,7 @@ from erasure.selectors import (
     erasure_request_jobs,
     erasure_request_next_step,
     erasure_request_receipt,
+    erasure_request_upstream,
     erasure_requests,
 )
 from erasure.services import (
@@ -348,9 +349,13 @@ class RequestListView(PrivacyPageMixin, DropEmptyParametersMixin, FilteredListMi
 def _request_page(request, pk, *, status=200, **forms):
     erasure_request = _erasure_request(pk)
     jobs_of = erasure_request_jobs(erasure_request)
+    items = erasure_request_items(erasure_request)
+    upstream = erasure_request_upstream(items)
+    for item in items:
+        item.upstream = upstream.get((item.record_type, item.record_id), "")
     context = {
         "erasure_request": erasure_request,
-        "items": erasure_request_items(erasure_request),
+        "items": items,
         "due_mark": due_mark(erasure_request),
         "next_step": erasure_request_next_step(erasure_request, jobs_of),
         "active_job": next((job for job in jobs_of if job.active), None),

@@ -372,3 +372,33 @@ def test_the_receipt_states_what_was_anonymized_what_waits_and_why_and_what_was_
         person.email.lower(),
     ):
         assert value not in html
+
+
+# --- the push to an EPCC store (issue 16) ------------------------------------------
+
+
+def test_with_a_store_the_request_and_its_receipt_say_where_each_push_stands(
+    officer_client, person, actor, settings
+):
+    settings.EPCC_API_BASE_URL = "http://127.0.0.1:9"
+    settings.EPCC_CLIENT_ID, settings.EPCC_CLIENT_SECRET = "client", "a-secret"
+    erasure_request = erasure_request_create(
+        resource_type="email", resource_id=person.email, reference="DSR-PUSH", actor=actor, via=Interface.WEB
+    )
+    run_jobs()
+    anonymized = erasure_request.items.filter(state=ItemState.ANONYMIZED).count()
+    assert anonymized == 3
+
+    page = officer_client.get(reverse("privacy:request", kwargs={"pk": erasure_request.pk})).content.decode()
+    receipt = officer_client.get(reverse("privacy:receipt", kwargs={"pk": erasure_request.pk})).content.decode()
+
+    for content in (page, receipt):
+        assert content.count("In the EPCC store: Pending: to be sent to the store") == anonymized
+        assert person.email not in content
+
+
+def test_without_a_store_nothing_is_said_of_pushes(officer_client, started):
+    erasure_request = started
+    page = officer_client.get(reverse("privacy:request", kwargs={"pk": erasure_request.pk})).content.decode()
+    receipt = officer_client.get(reverse("privacy:receipt", kwargs={"pk": erasure_request.pk})).content.decode()
+    assert "In the EPCC store" not in page + receipt
