@@ -435,12 +435,12 @@ def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Conf
     if job is None:
         return _nothing_needed(modeladmin, request), False
     parts = [
-        f"Anonymizing {job.total} {model_ngettext(opts, job.total)} as a job, "
-        f"{-(-job.total // job.chunk_size)} chunks of up to {job.chunk_size}: this page shows its progress."
+        f"Anonymizing {job.total:,} {model_ngettext(opts, job.total)} as a job, "
+        f"{-(-job.total // job.chunk_size):,} chunks of up to {job.chunk_size:,}: this page shows its progress."
     ]
     left = started.selected - started.taken
     if left:
-        parts.append(f"{left} others (refused or already anonymized) are left as they are.")
+        parts.append(f"{left:,} others (refused or already anonymized) are left as they are.")
     modeladmin.message_user(request, " ".join(parts), messages.SUCCESS)
     _filed_message(modeladmin, request, confirmation.erasure_request)
     return HttpResponseRedirect(reverse("privacy:job", args=[job.pk])), True

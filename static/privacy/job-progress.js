@@ -60,7 +60,11 @@
     }
     text("job-done", number(progress.done));
     text("job-rate", progress.rate ? number(Math.round(progress.rate)) + " records/s" : "rate not known yet");
-    text("job-left", progress.seconds_left === null ? "time left not known yet" : duration(progress.seconds_left));
+    text(
+      "job-left",
+      progress.status in FINISHED ? "finished" :
+        progress.seconds_left === null ? "time left not known yet" : duration(progress.seconds_left)
+    );
     text("job-changed", number(progress.changed));
     text("job-unchanged", number(progress.unchanged));
     text("job-refused", number(progress.refused));

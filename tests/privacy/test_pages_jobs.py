@@ -143,6 +143,14 @@ def test_the_job_page_links_each_batch_to_its_audit_records(officer_client, rete
     assert 'id="job-cancel" hidden' in html
 
 
+def test_a_finished_job_says_so_instead_of_the_time_left(officer_client, retention_job, queued_job):
+    finished = officer_client.get(reverse("privacy:job", args=[retention_job.pk])).content.decode()
+    queued = officer_client.get(reverse("privacy:job", args=[queued_job.pk])).content.decode()
+
+    assert '<span id="job-left">finished</span>' in finished
+    assert '<span id="job-left">finished</span>' not in queued
+
+
 def test_the_job_pages_show_no_personal_value(officer_client, retention_job, make_order, officer):
     order = make_order(customer_email="kept.private@example.com", customer_name="Kept Private")
     job = job_start(

@@ -390,7 +390,9 @@ def test_with_a_store_the_request_and_its_receipt_say_where_each_push_stands(
     assert anonymized == 3
 
     page = officer_client.get(reverse("privacy:request", kwargs={"pk": erasure_request.pk})).content.decode()
-    receipt = officer_client.get(reverse("privacy:receipt", kwargs={"pk": erasure_request.pk})).content.decode()
+    receipt = officer_client.get(
+        reverse("privacy:receipt", kwargs={"pk": erasure_request.pk})
+    ).content.decode()
 
     for content in (page, receipt):
         assert content.count("In the EPCC store: Pending: to be sent to the store") == anonymized
@@ -400,5 +402,7 @@ def test_with_a_store_the_request_and_its_receipt_say_where_each_push_stands(
 def test_without_a_store_nothing_is_said_of_pushes(officer_client, started):
     erasure_request = started
     page = officer_client.get(reverse("privacy:request", kwargs={"pk": erasure_request.pk})).content.decode()
-    receipt = officer_client.get(reverse("privacy:receipt", kwargs={"pk": erasure_request.pk})).content.decode()
+    receipt = officer_client.get(
+        reverse("privacy:receipt", kwargs={"pk": erasure_request.pk})
+    ).content.decode()
     assert "In the EPCC store" not in page + receipt
