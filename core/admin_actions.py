@@ -436,7 +436,8 @@ def _anonymize_as_job(modeladmin, request, selection, target, confirmation: Conf
         return _nothing_needed(modeladmin, request), False
     parts = [
         f"Anonymizing {job.total:,} {model_ngettext(opts, job.total)} as a job, "
-        f"{-(-job.total // job.chunk_size):,} chunks of up to {job.chunk_size:,}: this page shows its progress."
+        f"{-(-job.total // job.chunk_size):,} chunks of up to {job.chunk_size:,}: "
+        "this page shows its progress."
     ]
     left = started.selected - started.taken
     if left:
