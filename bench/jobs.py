@@ -125,9 +125,9 @@ def orders_anonymize_raw_sql_with_records(ids: list, batch: int, user_id: int, c
             with connection.cursor() as cursor:
                 cursor.execute(
                     "INSERT INTO core_auditrecord (at, action, actor, actor_user_id, interface, record_type,"
-                    " record_id, fields, batch_id)"
+                    " record_id, fields, batch_id, note)"
                     " SELECT now(), 'anonymize', 'bench', %(user)s, 'admin', 'order', id,"
-                    ' \'["contact_email", "customer_email"]\'::jsonb, %(batch)s'
+                    " '[\"contact_email\", \"customer_email\"]'::jsonb, %(batch)s, ''"
                     " FROM unnest(%(ids)s::uuid[]) AS id",
                     params,
                 )
