@@ -197,7 +197,11 @@ def part_admin_job(database_url: str, size: int, log: Path) -> None:
 
         def start_job():
             started["response"] = client.request(
-                "POST", changelist, form={**form, "post": "yes"}, headers=headers
+                # Every admin anonymization is filed under an erasure request (a new one here).
+                "POST",
+                changelist,
+                form={**form, "post": "yes", "erasure_reference": "BENCH-ADMIN-1"},
+                headers=headers,
             )
             location = started["response"].headers.get("Location", "")
             if started["response"].status != 302 or "/privacy/jobs/" not in location:
