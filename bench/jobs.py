@@ -108,8 +108,11 @@ def run_on_workers(database_url: str, start_job, workers: int, log: Path):
 # --- The floor of part 5: masking, audit records and admin history in hand-written SQL ----
 
 
-def orders_anonymize_raw_sql_with_records(ids: list, batch: int, user_id: int, content_type_id: int) -> None:
-    """Per batch, one transaction: part 1's three UPDATEs, one audit INSERT, one admin history INSERT."""
+def orders_anonymize_raw_sql_with_records(
+    ids: list, batch: int, user_id: int, content_type_id: int, request_id: uuid.UUID
+) -> None:
+    """Per batch, one transaction: part 1's three UPDATEs, one audit INSERT, one admin history INSERT,
+    one INSERT of the erasure request's items (every admin anonymization is filed under a request)."""
     from django.db import connection, transaction
 
     for start in range(0, len(ids), batch):
@@ -119,6 +122,7 @@ def orders_anonymize_raw_sql_with_records(ids: list, batch: int, user_id: int, c
             "user": user_id,
             "content_type": content_type_id,
             "batch": uuid.uuid4(),
+            "request": request_id,
         }
         with transaction.atomic():
             orders_anonymize_raw_sql(part, len(part))
@@ -139,6 +143,14 @@ def orders_anonymize_raw_sql_with_records(ids: list, batch: int, user_id: int, c
                     " FROM unnest(%(ids)s::uuid[]) AS id",
                     params,
                 )
+                cursor.execute(
+                    "INSERT INTO erasure_erasurerequestitem (id, request_id, record_type, record_id, state,"
+                    " wait_reason, reason, batch_id, created_at, updated_at, anonymized_at)"
+                    " SELECT gen_random_uuid(), %(request)s, 'order', id, 'anonymized', '', '', %(batch)s,"
+                    " now(), now(), now()"
+                    " FROM unnest(%(ids)s::uuid[]) AS id",
+                    params,
+                )
 
 
 def orders_put_back(ids: list) -> None:
@@ -156,7 +168,7 @@ def part_admin_job(database_url: str, size: int, log: Path) -> None:
     from django.db import connection, transaction
 
     from bench.http import Client, NotAvailable, login
-    from core.models import Job
+    from core.models import ErasureRequest, Job
     from orders.models import Order
 
     client = Client(HOST, PORT, timeout=900)
@@ -181,7 +193,12 @@ def part_admin_job(database_url: str, size: int, log: Path) -> None:
     content_type = ContentType.objects.get_for_model(Order).pk
     chunk = settings.JOBS_CHUNK_SIZE
     try:
-        floors = [timed(orders_anonymize_raw_sql_with_records, selected, chunk, user.pk, content_type)]
+        floor_request = ErasureRequest.objects.create(reference="BENCH-FLOOR", created_by=user).pk
+        floors = [
+            timed(
+                orders_anonymize_raw_sql_with_records, selected, chunk, user.pk, content_type, floor_request
+            )
+        ]
         orders_put_back(selected)
         form = {
             "action": "anonymize_selected_orders",
@@ -211,7 +228,12 @@ def part_admin_job(database_url: str, size: int, log: Path) -> None:
         job, _ = run_on_workers(database_url, start_job, 1, log)
         anonymized = Order.objects.filter(pk__in=selected, anonymized=True).count()
         orders_put_back(selected)
-        floors.append(timed(orders_anonymize_raw_sql_with_records, selected, chunk, user.pk, content_type))
+        floor_request = ErasureRequest.objects.create(reference="BENCH-FLOOR-2", created_by=user).pk
+        floors.append(
+            timed(
+                orders_anonymize_raw_sql_with_records, selected, chunk, user.pk, content_type, floor_request
+            )
+        )
     finally:
         orders_put_back(selected)
         with transaction.atomic(), connection.cursor() as cursor:
@@ -250,7 +272,7 @@ def part_admin_job(database_url: str, size: int, log: Path) -> None:
             "5",
             f"that job on one worker, chunks of {chunk}: orders anonymized/s with audit and admin history",
             f"{rate:,.0f}/s ({job_seconds(job):.1f} s)",
-            f"raw SQL, 3 UPDATEs + audit INSERT + history INSERT per {chunk}: {floor_rate:,.0f}/s "
+            f"raw SQL, 3 UPDATEs + audit, history and request item INSERTs per {chunk}: {floor_rate:,.0f}/s "
             f"({' and '.join(f'{f:.1f}' for f in floors)} s, before and after)",
             f"{rate / floor_rate:.2f}x raw SQL",
             ">= 0.5x raw SQL",

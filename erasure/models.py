@@ -56,6 +56,9 @@ class ErasureRequestItem(models.Model):
             )
         ]
         indexes = [
+            # A request's status from its items (is anything pending, anything waiting?): without
+            # it, each chunk an admin job files under one big request scanned all its items.
+            models.Index(fields=["request", "state"], name="erasure_item_request_state_idx"),
             # The follow-up's and the import's lookups: the waiting items, a record's items.
             models.Index(
                 fields=["record_type", "record_id"],

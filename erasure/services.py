@@ -103,12 +103,17 @@ def _new_request(
 
 
 def _items_add(erasure_request: ErasureRequest, record_type: str, record_ids: Iterable, **values) -> int:
-    """Add these records as items (one read, one INSERT); records already items of the request are skipped."""
+    """Add these records as items (one read, one INSERT); records already items of the request are skipped.
+
+    The read is of these records only: a request filed chunk by chunk (an admin job of
+    100,000 orders) must not read its earlier chunks' items again for each new one.
+    """
     now = timezone.now()
+    record_ids = list(record_ids)
     known = set(
-        ErasureRequestItem.objects.filter(request=erasure_request, record_type=record_type).values_list(
-            "record_id", flat=True
-        )
+        ErasureRequestItem.objects.filter(
+            request=erasure_request, record_type=record_type, record_id__in=record_ids
+        ).values_list("record_id", flat=True)
     )
     rows = [
         ErasureRequestItem(
